@@ -1,0 +1,1 @@
+"""Random-matrix-theory estimators and tests (conventions: ARCHITECTURE.md)."""
