@@ -1,0 +1,24 @@
+"""Shared pytest fixtures (kept minimal and generic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rmtweights.data import DEBIAN_FASHION_MNIST_DIR
+
+_FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    """The folder of Debian's ``dataset-fashion-mnist`` IDX files; skips (with the reason) if absent."""
+    folder = DEBIAN_FASHION_MNIST_DIR
+    missing = [f for f in _FASHION_FILES
+               if not ((folder / f).is_file() or (folder / f"{f}.gz").is_file())]
+    if missing:
+        pytest.skip(f"Fashion-MNIST IDX files missing in {folder} ({', '.join(missing)}); "
+                    "install them with `apt-get install dataset-fashion-mnist`")
+    return folder
