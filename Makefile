@@ -9,7 +9,7 @@ ENV_DIR := $(CACHE_DIR)/venv-$(ENV_KEY)
 VENV := .venv
 export PYTHONPATH := $(CURDIR)/src$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: env run test test-fast test-slurm bench lint clean-env
+.PHONY: env profile run test test-fast test-slurm bench lint clean-env
 
 env: $(ENV_DIR)/.complete
 	@ln -sfn $(ENV_DIR) $(VENV)
@@ -23,8 +23,12 @@ $(ENV_DIR)/.complete:
 	$(ENV_DIR)/bin/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-run: env
+run: env profile
 	$(VENV)/bin/snakemake --cores all
+
+# `snakemake --profile slurm` looks in ~/.config/snakemake: link ours there (never over an existing one).
+profile:
+	@bash scripts/link_profile.sh
 
 test: env
 	$(VENV)/bin/python -m pytest

@@ -25,6 +25,7 @@ __all__ = [
     "write_table",
     "save_checkpoint",
     "load_checkpoint",
+    "save_figure",
 ]
 
 
@@ -113,3 +114,15 @@ def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict[
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a dict")
     return state
+
+
+def save_figure(fig, png: str | os.PathLike, pdf: str | os.PathLike | None = None) -> None:
+    """Write a matplotlib figure as PNG (150 dpi) and optionally PDF, atomically; then close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(png, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=150, format="png")
+    if pdf is not None:
+        with atomic_path(pdf, suffix=".pdf") as tmp:
+            fig.savefig(tmp, format="pdf")
+    plt.close(fig)

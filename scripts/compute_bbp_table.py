@@ -1,0 +1,14 @@
+"""Snakemake adapter of rule compute_bbp_table: paper 000 Table 1 beside our phi and phi-hat."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
+from rmtweights import io, sweeps
+
+p = snakemake.params.bbp
+frame = sweeps.bbp_table([tuple(size) for size in p["sizes"]], tuple(p["thetas"]), p["sigma"], p["draws"], p["seed"],
+                         bema=True)
+table = sweeps.table1_comparison(frame)
+io.write_table(table, snakemake.output.table, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

@@ -1,0 +1,12 @@
+"""Snakemake adapter of rule plot_avew_accuracy: paper 000 Fig. 2 for one run."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
+from rmtweights import io, plots
+
+fig = plots.avew_accuracy_figure(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
+                                 io.read_parquet(snakemake.input.fits), snakemake.params.layer)
+io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

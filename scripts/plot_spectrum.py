@@ -1,0 +1,11 @@
+"""Snakemake adapter of rule plot_spectrum: paper 000 Fig. 1 for one run."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
+from rmtweights import io, plots
+
+fig = plots.spectrum_figure(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
+io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

@@ -1,0 +1,11 @@
+"""Snakemake adapter of rule plot_spike_counts: spikes versus N with the fitted growth law."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
+from rmtweights import io, plots
+
+fig = plots.spike_count_figure(io.read_parquet(snakemake.input.counts), io.read_parquet(snakemake.input.growth))
+io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

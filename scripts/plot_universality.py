@@ -1,0 +1,13 @@
+"""Snakemake adapter of rule plot_universality: paper 001 Figs. 1-2 for one run."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
+from rmtweights import io, plots
+
+fig = plots.universality_figure(io.read_parquet(snakemake.input.spacings),
+                                io.read_parquet(snakemake.input.number_variance),
+                                io.read_parquet(snakemake.input.porter_thomas))
+io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

@@ -1,0 +1,17 @@
+"""Snakemake adapter of rule prepare_dataset: load (or download) a dataset once, write its summary."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
+import json
+
+from rmtweights import data, io
+
+spec = snakemake.params.dataset
+splits = data.load_dataset(spec["source"], spec["data_dir"], synthetic=spec["synthetic"], download=spec["download"])
+summary = data.summarize(splits)
+print(json.dumps(summary), file=sys.stderr)
+with io.atomic_path(snakemake.output.summary) as tmp:
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")

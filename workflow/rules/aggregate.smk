@@ -1,0 +1,62 @@
+rule aggregate_table:
+    input:
+        unpack(get_aggregate_inputs),
+    output:
+        parquet=report(
+            "results/tables/{study}/{table}.parquet",
+            caption="../report/table.rst",
+            category="Tables",
+            subcategory="{study}",
+            labels={"study": "{study}", "table": "{table}"},
+        ),
+        csv="results/tables/{study}/{table}.csv",
+        markdown="results/tables/{study}/{table}.md",
+    log:
+        "logs/aggregate_table/{study}/{table}.log",
+    params:
+        table="{table}",
+        code=get_code("aggregate"),
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=4000,
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/aggregate_table.py"
+
+
+rule aggregate_spike_counts:
+    input:
+        fits=get_study_run_files("mp_fit"),
+        training=get_study_run_files("training"),
+    output:
+        counts=report(
+            "results/tables/{study}/spike_counts.parquet",
+            caption="../report/spike_counts.rst",
+            category="Spike-count sweep",
+            labels={"study": "{study}", "table": "spike counts"},
+        ),
+        growth=report(
+            "results/tables/{study}/spike_growth.parquet",
+            caption="../report/spike_growth.rst",
+            category="Spike-count sweep",
+            labels={"study": "{study}", "table": "growth law"},
+        ),
+        csv="results/tables/{study}/spike_counts.csv",
+        markdown="results/tables/{study}/spike_growth.md",
+    log:
+        "logs/aggregate_spike_counts/{study}.log",
+    params:
+        widths=get_variant_widths,
+        code=get_code("aggregate"),
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=4000,
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/aggregate_spike_counts.py"

@@ -1,0 +1,309 @@
+import ast
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+from snakemake.utils import validate
+
+
+# Validate first: the schema fills every default, so nothing below calls config.get(key, fallback).
+validate(config, "../schemas/config.schema.yaml")
+
+# Scripts import the library from src/ (no install step): jobs inherit PYTHONPATH from this process,
+# and cluster jobs re-read this file. We set the variable rather than require it, so no `envvars:`.
+SRC_DIR = str(Path(workflow.basedir) / "src")
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH", "")) if p))
+
+RUN_KEYS = "{study}/{dataset}/{model}/{variant}/seed{seed}"  # one run
+GROUP_KEYS = "{study}/{dataset}/{model}/{variant}"  # the seeds of one run
+RUN_DIR = f"results/{RUN_KEYS}"
+GROUP_DIR = f"results/{GROUP_KEYS}"
+FIG_DIR = f"results/figures/{RUN_KEYS}"
+
+
+class ConfigError(ValueError):
+    """A configuration that passes the schema but refers to something that does not exist."""
+
+
+def check_references(cfg):
+    """Stop before any job when a study names an unknown dataset or model (message names the key)."""
+    for study, spec in cfg["studies"].items():
+        for key, known in (("datasets", cfg["datasets"]), ("models", cfg["models"])):
+            unknown = [name for name in spec[key] if name not in known]
+            if unknown:
+                raise ConfigError(
+                    f"config error: studies.{study}.{key} names {unknown}, which are not defined "
+                    f"under `{key}:` (defined: {sorted(known)})"
+                )
+        if spec["sweep"] == "spike_count":
+            archs = {cfg["models"][name]["arch"] for name in spec["models"]}
+            if archs != {"spike_mlp"}:
+                raise ConfigError(
+                    f"config error: studies.{study}.sweep is spike_count but its models are {sorted(archs)}; "
+                    "the spike-count sweep trains spike_mlp only"
+                )
+            for variant, override in spec["variants"].items():
+                if "width" not in override["model"]:
+                    raise ConfigError(
+                        f"config error: studies.{study}.variants.{variant}.model.width is required "
+                        "by the spike-count sweep (N of the NxN layer)"
+                    )
+    for name, sweep in cfg["sweeps"].items():
+        if sweep is None:
+            continue
+        missing = [k for k in {"wigner": ("Ns", "seeds", "interval"), "bbp_table": ("sizes", "thetas")}[name]
+                   if k not in sweep]
+        if missing:
+            raise ConfigError(f"config error: sweeps.{name} needs {missing}")
+
+
+check_references(config)
+
+
+def build_runs(cfg):
+    """One row per run (study, dataset, model, variant, seed): the workflow's unit of training."""
+    rows = [
+        dict(study=study, dataset=dataset, model=model, variant=variant, seed=seed)
+        for study, spec in cfg["studies"].items()
+        for dataset in spec["datasets"]
+        for model in spec["models"]
+        for variant in spec["variants"]
+        for seed in spec["seeds"]
+    ]
+    return pd.DataFrame(rows, columns=["study", "dataset", "model", "variant", "seed"])
+
+
+RUNS = build_runs(config)
+
+
+def alternatives(values):
+    return "|".join(sorted({str(v) for v in values}))
+
+
+wildcard_constraints:
+    study=alternatives(config["studies"]),
+    dataset=alternatives(config["datasets"]),
+    model=alternatives(config["models"]),
+    variant=alternatives(v for s in config["studies"].values() for v in s["variants"]),
+    seed=r"\d+",
+    table=r"table2|training|heavy_tail|universality|correlation|lowrank|compare_[A-Za-z0-9]+(_[A-Za-z0-9]+)*",
+    key=r"[A-Za-z0-9_]+",
+
+
+# ---------------------------------------------------------------- code fingerprints (params)
+def _module_path(module):
+    return Path(SRC_DIR, *module.split(".")).with_suffix(".py")
+
+
+def _strip_docstrings(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def code_fingerprint(*modules):
+    """Hash of the parsed source of library modules (comments, docstrings, formatting ignored).
+
+    Snakemake compares params between runs but does not track modules a `script:` imports
+    (ARCHITECTURE.md, "Stale means"); this puts the code a rule runs into its params.
+    Returns "off" when config `code_fingerprint` is false.
+    """
+    if not config["code_fingerprint"]:
+        return "off"
+    digest = hashlib.sha256()
+    for module in sorted(modules):
+        tree = _strip_docstrings(ast.parse(_module_path(module).read_text()))
+        digest.update(module.encode())
+        digest.update(ast.dump(tree, annotate_fields=False).encode())
+    return digest.hexdigest()[:16]
+
+
+# Library modules each stage runs (its own module plus what it imports from rmtweights).
+RMT_CORE = ["rmtweights.rmt.mp", "rmtweights.rmt.estimators", "rmtweights.rmt.tracy_widom",
+            "rmtweights.rmt.threshold", "rmtweights.rmt.bbp", "rmtweights.analyze"]
+CODE = {
+    "data": ["rmtweights.data"],
+    "train": ["rmtweights.data", "rmtweights.models", "rmtweights.train", "rmtweights.io"],
+    "spectra": ["rmtweights.layers", "rmtweights.models", "rmtweights.stages"],
+    "mp_fit": RMT_CORE + ["rmtweights.stages"],
+    "heavy_tail": ["rmtweights.rmt.heavytail", "rmtweights.stages"],
+    "universality": ["rmtweights.rmt.universality", "rmtweights.layers", "rmtweights.stages"],
+    "metric": RMT_CORE + ["rmtweights.stages"],
+    "prune": ["rmtweights.prune", "rmtweights.data", "rmtweights.models", "rmtweights.train",
+              "rmtweights.layers", "rmtweights.stages"],
+    "correlate": ["rmtweights.stages"],
+    "aggregate": ["rmtweights.stages", "rmtweights.sweeps"],
+    "plots": ["rmtweights.plots"],
+    "wigner": ["rmtweights.rmt.wigner"],
+    "bbp_table": ["rmtweights.sweeps", "rmtweights.rmt.bbp", "rmtweights.rmt.estimators", "rmtweights.rmt.mp"],
+}
+
+
+def get_code(stage):
+    return code_fingerprint(*CODE[stage])
+
+
+# ---------------------------------------------------------------- per-run parameters
+def get_study(wildcards):
+    return config["studies"][wildcards.study]
+
+
+def get_dataset_params(wildcards):
+    """Everything that defines a dataset's tensors (plain data: compared by Snakemake's params trigger)."""
+    spec = config["datasets"][wildcards.dataset]
+    return dict(
+        name=wildcards.dataset,
+        source=spec["source"],
+        synthetic=spec["synthetic"] if spec["source"] == "synthetic" else None,
+        data_dir=config["data_dir"],
+        download=config["download"],
+    )
+
+
+def get_model_params(wildcards):
+    """Architecture and widths of a run's model: the model's kwargs updated by the variant's."""
+    spec = config["models"][wildcards.model]
+    variant = get_study(wildcards)["variants"][wildcards.variant]
+    return dict(arch=spec["arch"], kwargs={**spec["kwargs"], **variant["model"]})
+
+
+def get_train_params(wildcards):
+    """The study's recipe updated by the variant's overrides."""
+    study = get_study(wildcards)
+    return {**study["train"], **study["variants"][wildcards.variant]["train"]}
+
+
+def get_prune_layer(wildcards):
+    return config["models"][wildcards.model]["prune_layer"]
+
+
+def get_batched_run_dir(wildcards, output):
+    """The group folder above batched/done.json (derived from the output path)."""
+    return str(Path(output.done).parent.parent)
+
+
+def get_seeds(wildcards):
+    return get_study(wildcards)["seeds"]
+
+
+def get_train_mem_mb(wildcards, attempt):
+    """Training memory grows with the data set; doubled on each retry."""
+    base = 2000 if config["datasets"][wildcards.dataset]["source"] == "synthetic" else 6000
+    return base * 2 ** (attempt - 1)
+
+
+def get_analysis_mem_mb(wildcards, attempt):
+    return 2000 * 2 ** (attempt - 1)
+
+
+def get_train_runtime(wildcards, attempt):
+    """Minutes: one per epoch for small models, doubled on each retry."""
+    epochs = get_train_params(wildcards)["epochs"]
+    return (10 + 2 * epochs) * attempt
+
+
+# ---------------------------------------------------------------- targets
+def runs_of(study=None, sweep=None):
+    runs = RUNS
+    if study is not None:
+        runs = runs[runs.study == study]
+    if sweep is not None:
+        names = [s for s, spec in config["studies"].items() if spec["sweep"] == sweep]
+        runs = runs[runs.study.isin(names)]
+    return runs
+
+
+def run_files(pattern, runs):
+    """`pattern` formatted for every run (rows of RUNS)."""
+    return [pattern.format(**row) for row in runs.to_dict("records")]
+
+
+def get_study_run_files(stage):
+    """Input function: the per-run Parquet of `stage` for every run of {study}."""
+
+    def inner(wildcards):
+        return run_files(f"{RUN_DIR}/{stage}.parquet", runs_of(study=wildcards.study))
+
+    return inner
+
+
+def get_study_run_keys(wildcards):
+    return runs_of(study=wildcards.study).to_dict("records")
+
+
+def get_prune_runs(study=None):
+    runs = runs_of(study)
+    keep = [config["models"][m]["prune_layer"] is not None for m in runs.model]
+    return runs[keep] if len(runs) else runs
+
+
+def get_study_prune_files(stage):
+    def inner(wildcards):
+        return run_files(f"{RUN_DIR}/{stage}.parquet", get_prune_runs(wildcards.study))
+
+    return inner
+
+
+def get_figure_runs(study=None):
+    """Per-run figures for the first seed of every (study, dataset, model, variant)."""
+    runs = runs_of(study)
+    first = {s: spec["seeds"][0] for s, spec in config["studies"].items()}
+    return runs[[seed == first[s] for s, seed in zip(runs.study, runs.seed)]]
+
+
+def get_final_output():
+    targets = []
+    for study, spec in config["studies"].items():
+        targets += expand("results/tables/{study}/{table}.parquet", study=study,
+                          table=["table2", "training", "heavy_tail", "universality"])
+        if len(get_prune_runs(study)):
+            targets += expand("results/tables/{study}/{table}.parquet", study=study,
+                              table=["correlation", "lowrank"])
+            targets += run_files(f"{FIG_DIR}/avew_accuracy.png",
+                                 get_figure_runs(study).pipe(lambda r: r[r.index.isin(get_prune_runs(study).index)]))
+        targets += run_files(f"{FIG_DIR}/spectrum.png", get_figure_runs(study))
+        targets += run_files(f"{FIG_DIR}/universality.png", get_figure_runs(study))
+        if spec["compare"] is not None:
+            targets += [f"results/tables/{study}/compare_{spec['compare']}.parquet",
+                        f"results/figures/{study}/compare_{spec['compare']}.png"]
+        if spec["sweep"] == "spike_count":
+            targets += [f"results/tables/{study}/spike_counts.parquet", f"results/figures/{study}/spike_counts.png"]
+    if config["sweeps"]["wigner"]:
+        targets += ["results/tables/sweeps/wigner_summary.parquet", "results/figures/sweeps/wigner_error.png"]
+    if config["sweeps"]["bbp_table"]:
+        targets += ["results/tables/sweeps/bbp_table.parquet"]
+    return targets
+
+
+# ---------------------------------------------------------------- aggregation inputs
+AGGREGATE_STAGES = {
+    "table2": ["mp_fit"],
+    "training": ["training"],
+    "heavy_tail": ["heavy_tail"],
+    "universality": ["universality"],
+    "correlation": ["correlation"],
+    "lowrank": ["lowrank"],
+}
+
+
+def get_aggregate_inputs(wildcards):
+    """Per-run Parquet files a study table is built from (`compare_<key>`: fits and training)."""
+    table = wildcards.table
+    stages = ["mp_fit", "training"] if table.startswith("compare_") else AGGREGATE_STAGES[table]
+    runs = get_prune_runs(wildcards.study) if table in ("correlation", "lowrank") else runs_of(wildcards.study)
+    return {stage: run_files(f"{RUN_DIR}/{stage}.parquet", runs) for stage in stages}
+
+
+def get_variant_widths(wildcards):
+    """N of each variant of a spike-count study (variant name -> width)."""
+    variants = get_study(wildcards)["variants"]
+    return {name: spec["model"]["width"] for name, spec in variants.items()}
+
+
+def get_compare_key(wildcards):
+    return get_study(wildcards)["compare"]

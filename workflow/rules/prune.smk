@@ -1,0 +1,49 @@
+rule evaluate_pruning:
+    input:
+        final=f"{RUN_DIR}/model/final.pt",
+        dataset="resources/datasets/{dataset}.json",
+        fits=f"{RUN_DIR}/mp_fit.parquet",
+        spectra=f"{RUN_DIR}/spectra.parquet",
+    output:
+        curve=f"{RUN_DIR}/prune.parquet",
+        lowrank=f"{RUN_DIR}/lowrank.parquet",
+    log:
+        f"logs/evaluate_pruning/{RUN_KEYS}.log",
+    benchmark:
+        f"logs/evaluate_pruning/{RUN_KEYS}.benchmark.tsv"
+    params:
+        dataset=get_dataset_params,
+        layer=get_prune_layer,
+        reshape=config["analysis"]["reshape"],
+        prune=config["analysis"]["prune"],
+        code=get_code("prune"),
+    threads: 2
+    resources:
+        runtime=30,
+        mem_mb=get_train_mem_mb,
+        gpu=0,
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/evaluate_pruning.py"
+
+
+rule correlate:
+    input:
+        curve=f"{RUN_DIR}/avew_curve.parquet",
+        prune=f"{RUN_DIR}/prune.parquet",
+    output:
+        correlation=f"{RUN_DIR}/correlation.parquet",
+    log:
+        f"logs/correlate/{RUN_KEYS}.log",
+    params:
+        layer=get_prune_layer,
+        code=get_code("correlate"),
+    threads: 1
+    resources:
+        runtime=5,
+        mem_mb=1000,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/correlate.py"

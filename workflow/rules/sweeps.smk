@@ -1,0 +1,82 @@
+rule simulate_wigner_outliers:
+    output:
+        outliers="results/sweeps/wigner_outliers.parquet",
+        peche="results/sweeps/peche.parquet",
+    log:
+        "logs/simulate_wigner_outliers/sweep.log",
+    benchmark:
+        "logs/simulate_wigner_outliers/sweep.benchmark.tsv"
+    params:
+        wigner=config["sweeps"]["wigner"],
+        # Peche's finite-rank check (paper 003 eq. 1.8): thetas below and above the transition sigma.
+        peche_thetas=[0.5, 0.9, 1.5, 2.0, 3.0],
+        code=get_code("wigner"),
+    threads: 2
+    resources:
+        runtime=60,
+        mem_mb=8000,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/simulate_wigner_outliers.py"
+
+
+rule summarise_wigner_outliers:
+    input:
+        outliers="results/sweeps/wigner_outliers.parquet",
+        peche="results/sweeps/peche.parquet",
+    output:
+        summary=report(
+            "results/tables/sweeps/wigner_summary.parquet",
+            caption="../report/wigner_summary.rst",
+            category="Deformed-Wigner sweep",
+            labels={"table": "outlier error"},
+        ),
+        markdown="results/tables/sweeps/wigner_summary.md",
+        png=report(
+            "results/figures/sweeps/wigner_error.png",
+            caption="../report/wigner_error.rst",
+            category="Deformed-Wigner sweep",
+            labels={"figure": "error vs N"},
+        ),
+        pdf="results/figures/sweeps/wigner_error.pdf",
+    log:
+        "logs/summarise_wigner_outliers/sweep.log",
+    params:
+        code=get_code("wigner") + get_code("plots"),
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=2000,
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/summarise_wigner_outliers.py"
+
+
+rule compute_bbp_table:
+    output:
+        table=report(
+            "results/tables/sweeps/bbp_table.parquet",
+            caption="../report/bbp_table.rst",
+            category="Synthetic BBP check",
+            labels={"table": "paper 000 Table 1"},
+        ),
+        markdown="results/tables/sweeps/bbp_table.md",
+        csv="results/tables/sweeps/bbp_table.csv",
+    log:
+        "logs/compute_bbp_table/sweep.log",
+    benchmark:
+        "logs/compute_bbp_table/sweep.benchmark.tsv"
+    params:
+        bbp=config["sweeps"]["bbp_table"],
+        code=get_code("bbp_table"),
+    threads: 2
+    resources:
+        runtime=60,
+        mem_mb=4000,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/compute_bbp_table.py"
