@@ -256,7 +256,7 @@ def prune_tables(model, data, layer: str, fits: pd.DataFrame, *, reshape: str = 
     _, dense_acc = evaluate(model, data.test_x, data.test_y, batch_size)
     dense_params = int(sum(int(r.n) * int(r.m) for r in trained.drop_duplicates("layer").itertuples()))
     rows.append(dict(choice="dense", accuracy=float(dense_acc), params_dense=dense_params,
-                     params=dense_params, compression=1.0, layers_factorised=0))
+                     params=dense_params, params_fraction=1.0, layers_factorised=0))
     for choice, ranks in choices.items():
         ranks = {name: s for name, s in ranks.items() if s > 0}  # s-hat = 0: no signal found, layer kept
         if not ranks:
@@ -266,7 +266,7 @@ def prune_tables(model, data, layer: str, fits: pd.DataFrame, *, reshape: str = 
         _, acc = evaluate(low, data.test_x, data.test_y, batch_size)
         params = dense_params - int(info.params_dense.sum()) + int(info.params_low_rank.sum())
         rows.append(dict(choice=choice, accuracy=float(acc), params_dense=dense_params, params=params,
-                         compression=params / dense_params, layers_factorised=int(info.factorised.sum())))
+                         params_fraction=params / dense_params, layers_factorised=int(info.factorised.sum())))
     return curve, pd.DataFrame(rows)
 
 
@@ -339,7 +339,7 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if table == "correlation":
         return mean_sd(frames["correlation"], GROUP + ["layer", "method", "reading"], ["pearson_r"])
     if table == "lowrank":
-        return mean_sd(frames["lowrank"], GROUP + ["choice"], ["accuracy", "compression", "params"])
+        return mean_sd(frames["lowrank"], GROUP + ["choice"], ["accuracy", "params_fraction", "params"])
     if table.startswith("compare_"):
         fits = frames["mp_fit"]
         fits = fits[(fits.state == "trained") & (fits.status == "ok")]
