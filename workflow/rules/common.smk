@@ -1,6 +1,5 @@
-import ast
-import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -92,35 +91,8 @@ wildcard_constraints:
 
 
 # ---------------------------------------------------------------- code fingerprints (params)
-def _module_path(module):
-    return Path(SRC_DIR, *module.split(".")).with_suffix(".py")
-
-
-def _strip_docstrings(tree):
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
-    return tree
-
-
-def code_fingerprint(*modules):
-    """Hash of the parsed source of library modules (comments, docstrings, formatting ignored).
-
-    Snakemake compares params between runs but does not track modules a `script:` imports
-    (ARCHITECTURE.md, "Stale means"); this puts the code a rule runs into its params.
-    Returns "off" when config `code_fingerprint` is false.
-    """
-    if not config["code_fingerprint"]:
-        return "off"
-    digest = hashlib.sha256()
-    for module in sorted(modules):
-        tree = _strip_docstrings(ast.parse(_module_path(module).read_text()))
-        digest.update(module.encode())
-        digest.update(ast.dump(tree, annotate_fields=False).encode())
-    return digest.hexdigest()[:16]
+sys.path.insert(0, SRC_DIR)
+from rmtweights.provenance import code_fingerprint  # noqa: E402  (pure Python, no heavy imports)
 
 
 # Library modules each stage runs (its own module plus what it imports from rmtweights).
@@ -145,7 +117,8 @@ CODE = {
 
 
 def get_code(stage):
-    return code_fingerprint(*CODE[stage])
+    """Fingerprint of the library modules a stage runs, for its params ("off" if switched off)."""
+    return code_fingerprint(CODE[stage], SRC_DIR) if config["code_fingerprint"] else "off"
 
 
 # ---------------------------------------------------------------- per-run parameters
