@@ -1,0 +1,326 @@
+"""Tests of rmtweights.train: recipe, loss scaling, reproducibility, resume, seed-batched training.
+
+Everything runs on tiny synthetic data (8x8 images, 10 classes) and tiny widths, 1-2 epochs, on
+the CPU with one thread (the test machine is shared; OpenMP threads contending with other jobs
+made steps 20x slower). Exactness claims (same seed, resume) are checked with ``torch.equal``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rmtweights import io, train
+from rmtweights.data import load_dataset
+from rmtweights.models import build_model
+
+MODEL = "spike_mlp"
+KWARGS = {"width": 24}
+CONFIG = train.TrainConfig(epochs=2, batch_size=32, lr=0.05, momentum=0.5, weight_decay=1e-4, lr_decay=0.9,
+                           eval_batch_size=200)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def data():
+    # signal 1.0: templates clearly above the unit pixel noise, so 2 epochs of SGD reach far above chance
+    return load_dataset("synthetic", synthetic={"n_train": 768, "n_test": 400, "size": 8, "signal": 1.0}, seed=0)
+
+
+def _run(data, tmp_path, name, seed=0, config=CONFIG, log=None, model=MODEL, kwargs=KWARGS):
+    return train.train_model(model, kwargs, data, config, seed, tmp_path / name, device="cpu", log=log)
+
+
+def _weights(path):
+    return io.load_checkpoint(path)["model_state"]
+
+
+def _assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+# ------------------------------------------------------------------------------------------------
+# config, recipes, schedule
+
+
+def test_recipes_build_configs():
+    configs = {name: train.TrainConfig(**recipe) for name, recipe in train.RECIPES.items()}
+    assert {"paper000", "paper000_alexnet", "paper001"} <= configs.keys()
+    # paper 000 Sec. 4: SGD lr 0.01, batch 64 (128 AlexNet), 30 epochs
+    assert (configs["paper000"].lr, configs["paper000"].batch_size, configs["paper000"].epochs) == (0.01, 64, 30)
+    assert configs["paper000_alexnet"].batch_size == 128
+    # paper 001 App. A: momentum 0.95, lr 0.001, decay 0.95, batch 32, L2 1e-4 (miniAlexNet)
+    p1 = configs["paper001"]
+    assert (p1.momentum, p1.lr, p1.lr_decay, p1.batch_size, p1.weight_decay) == (0.95, 0.001, 0.95, 32, 1e-4)
+    assert train.TrainConfig.from_dict(train.RECIPES["paper001"]) == p1
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", 2.5), ("lr", -1.0), ("momentum", 1.0),
+                                          ("weight_decay", -1e-4), ("lr_decay", 0.0), ("output_scale", 0.0)])
+def test_config_rejects_bad_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        train.TrainConfig(**{field: value})
+
+
+def test_config_from_dict_rejects_unknown_key():
+    with pytest.raises(ValueError, match="learning_rate"):
+        train.TrainConfig.from_dict({"learning_rate": 0.1})
+
+
+def test_lr_at_is_exponential_per_epoch():
+    config = train.TrainConfig(lr=0.001, lr_decay=0.95)
+    # closed form lr * decay**epoch, paper 001 App. A; exact up to float rounding of the power
+    assert [train.lr_at(config, e) for e in (0, 1, 10)] == pytest.approx([0.001, 0.00095, 0.001 * 0.95**10],
+                                                                        rel=1e-15)
+    assert train.lr_at(train.TrainConfig(), 29) == 0.01  # paper 000: constant
+
+
+# ------------------------------------------------------------------------------------------------
+# loss and evaluation
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 5.0])
+def test_evaluate_zero_logits_gives_log_k_over_alpha_squared(data, alpha):
+    # closed form: zero logits -> softmax uniform -> CE(alpha * 0) = ln K, loss = ln K / alpha^2 (eq. 3, paper 001)
+    model = build_model(MODEL, data.input_shape, data.num_classes, **KWARGS)
+    torch.nn.init.zeros_(model.fc3.weight)
+    loss, _ = train.evaluate(model, data.test_x, data.test_y, batch_size=128, output_scale=alpha)
+    assert loss == pytest.approx(math.log(10) / alpha**2, rel=1e-6)  # float32 logits, float64 accumulation
+
+
+@pytest.mark.parametrize("alpha", [0.5, 5.0])
+def test_evaluate_matches_scaled_cross_entropy(data, alpha):
+    model = train.init_model(MODEL, KWARGS, data.input_shape, data.num_classes, seed=1)
+    model.train()
+    with torch.no_grad():
+        logits = model(data.test_x)
+    expected = F.cross_entropy(alpha * logits, data.test_y).item() / alpha**2
+    expected_acc = (logits.argmax(1) == data.test_y).double().mean().item()  # alpha > 0 keeps the argmax
+    loss, acc = train.evaluate(model, data.test_x, data.test_y, batch_size=97, output_scale=alpha)
+    assert loss == pytest.approx(expected, rel=1e-5)  # chunked float64 sum vs one float32 mean
+    assert acc == expected_acc
+    assert model.training  # mode restored
+
+
+def test_output_scale_controls_laziness(data, tmp_path):
+    # paper 001 Sec. 5: alpha > 1 scales the updates down (lazy), alpha < 1 up (rich): the relative
+    # weight change ||W - W0|| / ||W0|| of the hidden layer must be ordered rich > typical > lazy
+    config = train.TrainConfig(epochs=1, batch_size=32, lr=0.05)
+    change = {}
+    for alpha in (0.5, 1.0, 5.0):
+        cfg = train.TrainConfig(**{**config.to_dict(), "output_scale": alpha})
+        _run(data, tmp_path, f"a{alpha}", config=cfg)
+        w0 = _weights(tmp_path / f"a{alpha}" / "init.pt")["fc2.weight"]
+        w1 = _weights(tmp_path / f"a{alpha}" / "final.pt")["fc2.weight"]
+        change[alpha] = ((w1 - w0).norm() / w0.norm()).item()
+    assert change[0.5] > change[1.0] > change[5.0] > 0
+
+
+# ------------------------------------------------------------------------------------------------
+# training, checkpoints, reproducibility
+
+
+def test_training_beats_chance_and_writes_checkpoints(data, tmp_path):
+    lines = []
+    rng_before = torch.get_rng_state()
+    deterministic_before = torch.are_deterministic_algorithms_enabled()
+    metrics = _run(data, tmp_path, "run", seed=3, log=lines.append)
+
+    # frame: one row per epoch, the documented columns, the decayed learning rate
+    assert isinstance(metrics, pd.DataFrame)
+    assert tuple(metrics.columns) == train.METRIC_COLUMNS
+    assert metrics["epoch"].tolist() == [1, 2]
+    assert metrics["lr"].tolist() == pytest.approx([0.05, 0.045])
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2")
+    # 10 balanced classes: chance is 0.1; templates at signal 1.0 are learned within 2 epochs
+    assert metrics["test_acc"].iloc[-1] > 0.5
+    assert metrics["train_loss"].iloc[1] < metrics["train_loss"].iloc[0]
+    # the caller's global RNG and determinism setting are untouched
+    assert torch.equal(torch.get_rng_state(), rng_before)
+    assert torch.are_deterministic_algorithms_enabled() == deterministic_before
+
+    run = tmp_path / "run"
+    init, last, final = (io.load_checkpoint(run / f) for f in ("init.pt", "last.pt", "final.pt"))
+    for ckpt in (init, last, final):
+        assert set(ckpt) == set(train.CHECKPOINT_KEYS)
+        assert ckpt["data_generator_state"].dtype == torch.uint8
+    assert (init["epoch"], last["epoch"], final["epoch"]) == (0, 2, 2)
+    assert init["metrics"] == [] and final["metrics"] == metrics.to_dict("records")
+    assert final["config"] == CONFIG.to_dict() and final["seed"] == 3
+    # init.pt holds the Glorot initialisation drawn from the seed
+    glorot = build_model(MODEL, data.input_shape, data.num_classes, generator=torch.Generator().manual_seed(3),
+                         **KWARGS)
+    _assert_same_weights(init["model_state"], glorot.state_dict())
+    _assert_same_weights(last["model_state"], final["model_state"])
+    assert not torch.equal(init["model_state"]["fc1.weight"], final["model_state"]["fc1.weight"])
+
+    # load_trained_model rebuilds the network; its accuracy is the last epoch's
+    model = train.load_trained_model(run / "final.pt")
+    _assert_same_weights(model.state_dict(), final["model_state"])
+    assert train.evaluate(model, data.test_x, data.test_y)[1] == metrics["test_acc"].iloc[-1]
+
+
+def test_same_seed_identical_different_seed_differs(data, tmp_path):
+    _run(data, tmp_path, "a", seed=5)
+    _run(data, tmp_path, "b", seed=5)
+    _run(data, tmp_path, "c", seed=6)
+    a, b, c = (_weights(tmp_path / d / "final.pt") for d in "abc")
+    _assert_same_weights(a, b)  # CPU + deterministic algorithms: bit-identical
+    assert all(not torch.equal(a[k], c[k]) for k in a if k.endswith("weight"))
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _interrupt_after(n_epochs):
+    seen = []
+
+    def log(line):
+        seen.append(line)
+        if line.startswith(f"epoch {n_epochs}/") or f": epoch {n_epochs}/" in line:
+            raise Interrupt(line)
+
+    return log
+
+
+def test_resume_after_interrupt_is_exact(data, tmp_path):
+    config = train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 3})
+    full = _run(data, tmp_path, "full", seed=2, config=config)
+    with pytest.raises(Interrupt):
+        _run(data, tmp_path, "cut", seed=2, config=config, log=_interrupt_after(1))
+    assert io.load_checkpoint(tmp_path / "cut" / "last.pt")["epoch"] == 1
+    assert not (tmp_path / "cut" / "final.pt").exists()
+    lines = []
+    resumed = _run(data, tmp_path, "cut", seed=2, config=config, log=lines.append)
+    assert "resuming" in lines[0] and len(lines) == 3  # resume note + epochs 2 and 3
+    _assert_same_weights(_weights(tmp_path / "full" / "final.pt"), _weights(tmp_path / "cut" / "final.pt"))
+    columns = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr"]  # not the wall time
+    pd.testing.assert_frame_equal(full[columns], resumed[columns])
+    # the momentum buffers continued too
+    opt_full = io.load_checkpoint(tmp_path / "full" / "final.pt")["optimizer_state"]["state"]
+    opt_cut = io.load_checkpoint(tmp_path / "cut" / "final.pt")["optimizer_state"]["state"]
+    for key in opt_full:
+        assert torch.equal(opt_full[key]["momentum_buffer"], opt_cut[key]["momentum_buffer"])
+
+
+def test_incompatible_last_checkpoint_restarts(data, tmp_path):
+    _run(data, tmp_path, "run", seed=1, config=train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 1}))
+    lines = []
+    other = train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 1, "lr": 0.02})
+    _run(data, tmp_path, "run", seed=1, config=other, log=lines.append)
+    assert "not resuming" in lines[0] and "config differs" in lines[0]
+    _run(data, tmp_path, "fresh", seed=1, config=other)
+    _assert_same_weights(_weights(tmp_path / "run" / "final.pt"), _weights(tmp_path / "fresh" / "final.pt"))
+
+
+def test_bad_arguments_raise(data, tmp_path):
+    with pytest.raises(ValueError, match="seed"):
+        _run(data, tmp_path, "x", seed=-1)
+    with pytest.raises(ValueError, match="config"):
+        train.train_model(MODEL, KWARGS, data, {"epochs": 1}, 0, tmp_path / "x", log=None)
+    with pytest.raises(ValueError, match="model_name"):
+        train.load_trained_model({"model_state": {}})
+
+
+# ------------------------------------------------------------------------------------------------
+# seed-batched training (issue 8)
+
+SEEDS = [11, 12, 13]
+
+
+@pytest.mark.parametrize("model, kwargs", [
+    (MODEL, KWARGS),
+    # conv, max-pool and local response normalisation: grouped convolutions under vmap
+    ("minialexnet", {"filters": (3, 4), "fc": (12, 8), "kernel_size": 3}),
+])
+def test_batched_seeds_match_separate_training(data, tmp_path, model, kwargs):
+    config = train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})
+    dirs = [tmp_path / f"batched{s}" for s in SEEDS]
+    frames = train.train_seeds_batched(model, kwargs, data, config, SEEDS, dirs, device="cpu", log=None)
+    assert len(frames) == len(SEEDS)
+    for seed, frame, folder in zip(SEEDS, frames, dirs):
+        separate = _run(data, tmp_path, f"separate{seed}", seed=seed, config=config, model=model, kwargs=kwargs)
+        assert tuple(frame.columns) == train.METRIC_COLUMNS
+        # init.pt: identical, both come from init_model(seed)
+        _assert_same_weights(_weights(folder / "init.pt"), _weights(tmp_path / f"separate{seed}" / "init.pt"))
+        got, ref = _weights(folder / "final.pt"), _weights(tmp_path / f"separate{seed}" / "final.pt")
+        for key in ref:
+            # batched matmuls sum in another order: float32 rounding (~1e-7 relative per step) accumulated
+            # over one epoch of 24 steps stays below 1e-6 observed; 1e-4 leaves a wide margin
+            rel = ((got[key] - ref[key]).norm() / ref[key].norm().clamp_min(1e-12)).item()
+            assert rel < 1e-4, (key, rel)
+        # a rounding-level weight difference can flip at most a borderline test sample or two
+        assert abs(frame["test_acc"].iloc[-1] - separate["test_acc"].iloc[-1]) <= 0.005
+        assert abs(frame["train_loss"].iloc[-1] - separate["train_loss"].iloc[-1]) < 1e-4
+        ckpt = io.load_checkpoint(folder / "final.pt")
+        assert set(ckpt) == set(train.CHECKPOINT_KEYS) and ckpt["seed"] == seed
+        assert torch.equal(ckpt["data_generator_state"],
+                           io.load_checkpoint(tmp_path / f"separate{seed}" / "final.pt")["data_generator_state"])
+
+
+def test_batched_resume_is_exact_and_mixed_epochs_fall_back(data, tmp_path):
+    dirs = [tmp_path / f"full{s}" for s in SEEDS]
+    train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, dirs, device="cpu", log=None)
+    cut = [tmp_path / f"cut{s}" for s in SEEDS]
+    with pytest.raises(Interrupt):
+        train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, cut, device="cpu", log=_interrupt_after(1))
+    assert [io.load_checkpoint(d / "last.pt")["epoch"] for d in cut] == [1, 1, 1]
+    lines = []
+    train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, cut, device="cpu", log=lines.append)
+    assert any("resuming 3 seeds from epoch 1" in line for line in lines)
+    for a, b in zip(dirs, cut):
+        _assert_same_weights(_weights(a / "final.pt"), _weights(b / "final.pt"))  # same ops, same order
+
+    # seeds at different epochs: each is trained separately, resuming its own last.pt
+    mixed = [tmp_path / f"mixed{s}" for s in SEEDS]
+    with pytest.raises(Interrupt):
+        _run(data, tmp_path, "mixed11", seed=11, log=_interrupt_after(1))
+    lines = []
+    train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, mixed, device="cpu", log=lines.append)
+    assert any("one after another" in line for line in lines)
+    for seed, folder in zip(SEEDS, mixed):
+        _run(data, tmp_path, f"ref{seed}", seed=seed)
+        _assert_same_weights(_weights(folder / "final.pt"), _weights(tmp_path / f"ref{seed}" / "final.pt"))
+
+
+def test_batched_rejects_bad_arguments(data, tmp_path):
+    with pytest.raises(ValueError, match="distinct"):
+        train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, [1, 1], [tmp_path / "a", tmp_path / "b"], log=None)
+    with pytest.raises(ValueError, match="checkpoint dir"):
+        train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, [1, 2], [tmp_path / "a"], log=None)
+
+
+def test_index_batches_follow_iterate_minibatches(data):
+    # training gathers with index_select but must see exactly iterate_minibatches' batches and order
+    from rmtweights.data import iterate_minibatches
+
+    g1, g2 = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
+    expected = list(iterate_minibatches(data.train_x, data.train_y, 100, shuffle=True, generator=g1))
+    got = list(train._index_batches(len(data.train_y), 100, g2, torch.device("cpu")))
+    assert len(got) == len(expected) == 8  # 768 = 7 * 100 + 68
+    for idx, (xb, yb) in zip(got, expected):
+        assert torch.equal(data.train_x.index_select(0, idx), xb) and torch.equal(data.train_y[idx], yb)
+    assert torch.equal(g1.get_state(), g2.get_state())
+
+
+def test_seed_streams_are_independent_and_stable():
+    streams = train.seed_streams(7)
+    assert streams["init"] == 7
+    assert len({streams["init"], streams["data"], streams["torch"]}) == 3
+    assert train.seed_streams(7) == streams and train.seed_streams(8) != streams
+    assert np.all(np.array(list(streams.values())) >= 0)
