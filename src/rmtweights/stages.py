@@ -369,8 +369,12 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
     square = ok[ok.n == ok.m]
     growth = []
     for method, group in square.groupby("method", sort=True):
-        fit = fit_growth_law(group[["N", "seed", "spikes"]])
-        growth.append(dict(method=method, layer=str(group.layer.iloc[0]), **fit))
+        row = dict(method=method, layer=str(group.layer.iloc[0]), status="ok", reason="")
+        try:
+            row.update(fit_growth_law(group[["N", "seed", "spikes"]]))
+        except ValueError as err:  # e.g. no spikes at all on a short grid: say so, do not fail the study
+            row.update(status="skipped", reason=str(err), kappa=np.nan, c=np.nan)
+        growth.append(row)
     return counts, pd.DataFrame(growth)
 
 

@@ -202,7 +202,33 @@ def test_changing_one_studys_epochs_retrains_only_that_study(tiny_run, tmp_path)
     path.write_text(yaml.safe_dump(config))
     proc = snakemake("-n", "--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tiny_run)
     counts = job_counts(proc.stdout)
-    assert counts.get("train_model") == 6  # spikes: 3 widths x 2 seeds; tiny untouched
+    assert counts.get("train_model") == 4  # spikes: 2 widths x 2 seeds; study tiny untouched
+
+
+@pytest.mark.slow
+def test_external_study_analyses_a_given_checkpoint_without_training(tiny_run, tmp_path):
+    """A study of kind external: an rmtweights checkpoint analysed (and pruned on a named dataset)."""
+    checkpoint = tiny_run / "results" / "tiny" / "synthetic" / "mlp" / "bs64" / "seed0" / "model" / "final.pt"
+    config = yaml.safe_load(TINY.read_text())
+    config["external"] = {"given": {"tinymlp": {"checkpoint": str(checkpoint), "dataset": "synthetic",
+                                                "prune_layer": "fc2"}}}
+    path = tmp_path / "external.yaml"
+    path.write_text(yaml.safe_dump(config))
+    args = ["--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tiny_run]
+    counts = job_counts(snakemake("-n", *args).stdout)
+    assert counts.get("import_model") == 1 and "train_model" not in counts
+    snakemake(*args)
+    tables = tiny_run / "results" / "tables" / "given"
+    fits = pd.read_parquet(tables / "table2.parquet")
+    assert set(fits.model) == {"tinymlp"} and set(fits.variant) == {"given"}
+    trained = pd.read_parquet(tiny_run / "results" / "tiny" / "synthetic" / "mlp" / "bs64" / "seed0" / "mp_fit.parquet")
+    given = pd.read_parquet(tiny_run / "results" / "given" / "synthetic" / "tinymlp" / "given" / "seed0" / "mp_fit.parquet")
+    # Same weights, same analysis: the external run reproduces the trained run's fits.
+    key = ["state", "layer", "method"]
+    a = trained[trained.state == "trained"].set_index(key)[["sigma", "s_hat"]].sort_index()
+    b = given[given.state == "trained"].set_index(key)[["sigma", "s_hat"]].sort_index()
+    pd.testing.assert_frame_equal(a, b)
+    assert (tables / "lowrank.parquet").is_file()
 
 
 @pytest.mark.slow

@@ -8,10 +8,10 @@ rule fit_mp:
     benchmark:
         f"logs/fit_mp/{RUN_KEYS}.benchmark.tsv"
     params:
-        methods=config["analysis"]["methods"],
-        alpha=config["analysis"]["bema"]["alpha"],
-        a=config["analysis"]["gb"]["a"],
-        beta=config["analysis"]["beta"],
+        methods=get_config("analysis", "methods"),
+        alpha=get_config("analysis", "bema", "alpha"),
+        a=get_config("analysis", "gb", "a"),
+        beta=get_config("analysis", "beta"),
         code=get_code("mp_fit"),
     threads: 1
     resources:
@@ -35,7 +35,7 @@ rule test_heavy_tail:
     benchmark:
         f"logs/test_heavy_tail/{RUN_KEYS}.benchmark.tsv"
     params:
-        heavy_tail=config["analysis"]["heavy_tail"],
+        heavy_tail=get_config("analysis", "heavy_tail"),
         code=get_code("heavy_tail"),
     threads: 1
     resources:
@@ -63,8 +63,8 @@ rule test_universality:
     benchmark:
         f"logs/test_universality/{RUN_KEYS}.benchmark.tsv"
     params:
-        reshape=config["analysis"]["reshape"],
-        universality=config["analysis"]["universality"],
+        reshape=get_config("analysis", "reshape"),
+        universality=get_config("analysis", "universality"),
         code=get_code("universality"),
     threads: 2
     resources:
@@ -90,8 +90,8 @@ rule compute_metric:
     benchmark:
         f"logs/compute_metric/{RUN_KEYS}.benchmark.tsv"
     params:
-        beta=config["analysis"]["beta"],
-        k_fraction=config["analysis"]["prune"]["k_fraction"],
+        beta=get_config("analysis", "beta"),
+        k_fraction=get_config("analysis", "prune", "k_fraction"),
         code=get_code("metric"),
     threads: 1
     resources:

@@ -1,5 +1,6 @@
 import os
 import sys
+from types import SimpleNamespace
 from pathlib import Path
 
 import pandas as pd
@@ -48,6 +49,16 @@ def check_references(cfg):
                         f"config error: studies.{study}.variants.{variant}.model.width is required "
                         "by the spike-count sweep (N of the NxN layer)"
                     )
+    for study, models in cfg["external"].items():
+        if study in cfg["studies"]:
+            raise ConfigError(f"config error: external.{study} has the name of a training study")
+        for name, spec in models.items():
+            if spec["dataset"] is not None and spec["dataset"] not in cfg["datasets"]:
+                raise ConfigError(f"config error: external.{study}.{name}.dataset names {spec['dataset']!r}, "
+                                  f"which is not defined under `datasets:`")
+            if spec["prune_layer"] is not None and (spec["dataset"] is None or "checkpoint" not in spec):
+                raise ConfigError(f"config error: external.{study}.{name}.prune_layer needs an rmtweights "
+                                  "`checkpoint` and a `dataset` to evaluate on")
     for name, sweep in cfg["sweeps"].items():
         if sweep is None:
             continue
@@ -70,21 +81,37 @@ def build_runs(cfg):
         for variant in spec["variants"]
         for seed in spec["seeds"]
     ]
+    rows += [
+        dict(study=study, dataset=spec["dataset"] or NO_DATASET, model=model, variant=EXTERNAL_VARIANT, seed=0)
+        for study, models in cfg["external"].items()
+        for model, spec in models.items()
+    ]
     return pd.DataFrame(rows, columns=["study", "dataset", "model", "variant", "seed"])
 
 
+# External models (config `external`) are runs too: dataset "none" unless one is named, variant "given".
+NO_DATASET = "none"
+EXTERNAL_VARIANT = "given"
 RUNS = build_runs(config)
+
+
+def is_external(wildcards):
+    return wildcards.study in config["external"]
 
 
 def alternatives(values):
     return "|".join(sorted({str(v) for v in values}))
 
 
+TRAINED_VARIANTS = alternatives(v for s in config["studies"].values() for v in s["variants"])
+TRAINED_STUDIES = alternatives(config["studies"])
+
+
 wildcard_constraints:
-    study=alternatives(config["studies"]),
-    dataset=alternatives(config["datasets"]),
-    model=alternatives(config["models"]),
-    variant=alternatives(v for s in config["studies"].values() for v in s["variants"]),
+    study=alternatives([*config["studies"], *config["external"]]),
+    dataset=alternatives([*config["datasets"], NO_DATASET]),
+    model=alternatives([*config["models"], *(m for s in config["external"].values() for m in s)]),
+    variant=alternatives([*(v for s in config["studies"].values() for v in s["variants"]), EXTERNAL_VARIANT]),
     seed=r"\d+",
     table=r"table2|training|heavy_tail|universality|correlation|lowrank|compare_[A-Za-z0-9]+(_[A-Za-z0-9]+)*",
     key=r"[A-Za-z0-9_]+",
@@ -112,6 +139,7 @@ CODE = {
     "aggregate": ["rmtweights.stages", "rmtweights.sweeps"],
     "plots": ["rmtweights.plots"],
     "wigner": ["rmtweights.rmt.wigner"],
+    "external": ["rmtweights.external", "rmtweights.train", "rmtweights.models", "rmtweights.io"],
     "bbp_table": ["rmtweights.sweeps", "rmtweights.rmt.bbp", "rmtweights.rmt.estimators", "rmtweights.rmt.mp"],
 }
 
@@ -122,6 +150,23 @@ def get_code(stage):
 
 
 # ---------------------------------------------------------------- per-run parameters
+def canonical(value):
+    """Dicts with sorted keys, recursively: Snakemake compares params by repr, and the order of keys
+    in a config file (or the order in which the schema fills defaults) must not trigger reruns."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+def get_config(*keys):
+    """A config value for params, in canonical form (keys: the path, e.g. "analysis", "heavy_tail")."""
+    value = config
+    for key in keys:
+        value = value[key]
+    return canonical(value)
+
 def get_study(wildcards):
     return config["studies"][wildcards.study]
 
@@ -129,29 +174,35 @@ def get_study(wildcards):
 def get_dataset_params(wildcards):
     """Everything that defines a dataset's tensors (plain data: compared by Snakemake's params trigger)."""
     spec = config["datasets"][wildcards.dataset]
-    return dict(
+    return canonical(dict(
         name=wildcards.dataset,
         source=spec["source"],
         synthetic=spec["synthetic"] if spec["source"] == "synthetic" else None,
         data_dir=config["data_dir"],
         download=config["download"],
-    )
+    ))
 
 
 def get_model_params(wildcards):
     """Architecture and widths of a run's model: the model's kwargs updated by the variant's."""
     spec = config["models"][wildcards.model]
     variant = get_study(wildcards)["variants"][wildcards.variant]
-    return dict(arch=spec["arch"], kwargs={**spec["kwargs"], **variant["model"]})
+    return canonical(dict(arch=spec["arch"], kwargs={**spec["kwargs"], **variant["model"]}))
 
 
 def get_train_params(wildcards):
     """The study's recipe updated by the variant's overrides."""
     study = get_study(wildcards)
-    return {**study["train"], **study["variants"][wildcards.variant]["train"]}
+    return canonical({**study["train"], **study["variants"][wildcards.variant]["train"]})
+
+
+def get_external_spec(wildcards):
+    return canonical(config["external"][wildcards.study][wildcards.model])
 
 
 def get_prune_layer(wildcards):
+    if is_external(wildcards):
+        return get_external_spec(wildcards)["prune_layer"]
     return config["models"][wildcards.model]["prune_layer"]
 
 
@@ -211,7 +262,7 @@ def get_study_run_keys(wildcards):
 
 def get_prune_runs(study=None):
     runs = runs_of(study)
-    keep = [config["models"][m]["prune_layer"] is not None for m in runs.model]
+    keep = [get_prune_layer(SimpleNamespace(study=s, model=m)) is not None for s, m in zip(runs.study, runs.model)]
     return runs[keep] if len(runs) else runs
 
 
@@ -225,7 +276,7 @@ def get_study_prune_files(stage):
 def get_figure_runs(study=None):
     """Per-run figures for the first seed of every (study, dataset, model, variant)."""
     runs = runs_of(study)
-    first = {s: spec["seeds"][0] for s, spec in config["studies"].items()}
+    first = {s: spec["seeds"][0] for s, spec in config["studies"].items()} | {s: 0 for s in config["external"]}
     return runs[[seed == first[s] for s, seed in zip(runs.study, runs.seed)]]
 
 
@@ -246,6 +297,14 @@ def get_final_output():
                         f"results/figures/{study}/compare_{spec['compare']}.png"]
         if spec["sweep"] == "spike_count":
             targets += [f"results/tables/{study}/spike_counts.parquet", f"results/figures/{study}/spike_counts.png"]
+    for study in config["external"]:
+        targets += expand("results/tables/{study}/{table}.parquet", study=study,
+                          table=["table2", "heavy_tail", "universality"])
+        targets += run_files(f"{FIG_DIR}/spectrum.png", get_figure_runs(study))
+        targets += run_files(f"{FIG_DIR}/universality.png", get_figure_runs(study))
+        if len(get_prune_runs(study)):
+            targets += expand("results/tables/{study}/{table}.parquet", study=study, table=["correlation", "lowrank"])
+            targets += run_files(f"{FIG_DIR}/avew_accuracy.png", get_prune_runs(study))
     if config["sweeps"]["wigner"]:
         targets += ["results/tables/sweeps/wigner_summary.parquet", "results/figures/sweeps/wigner_error.png"]
     if config["sweeps"]["bbp_table"]:

@@ -14,8 +14,8 @@ rule evaluate_pruning:
     params:
         dataset=get_dataset_params,
         layer=get_prune_layer,
-        reshape=config["analysis"]["reshape"],
-        prune=config["analysis"]["prune"],
+        reshape=get_config("analysis", "reshape"),
+        prune=get_config("analysis", "prune"),
         code=get_code("prune"),
     threads: 2
     resources:

@@ -9,7 +9,7 @@ rule extract_spectra:
     benchmark:
         f"logs/extract_spectra/{RUN_KEYS}.benchmark.tsv"
     params:
-        reshape=config["analysis"]["reshape"],
+        reshape=get_config("analysis", "reshape"),
         code=get_code("spectra"),
     threads: 2
     resources:

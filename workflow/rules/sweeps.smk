@@ -7,7 +7,7 @@ rule simulate_wigner_outliers:
     benchmark:
         "logs/simulate_wigner_outliers/sweep.benchmark.tsv"
     params:
-        wigner=config["sweeps"]["wigner"],
+        wigner=get_config("sweeps", "wigner"),
         # Peche's finite-rank check (paper 003 eq. 1.8): thetas below and above the transition sigma.
         peche_thetas=[0.5, 0.9, 1.5, 2.0, 3.0],
         code=get_code("wigner"),
@@ -70,7 +70,7 @@ rule compute_bbp_table:
     benchmark:
         "logs/compute_bbp_table/sweep.benchmark.tsv"
     params:
-        bbp=config["sweeps"]["bbp_table"],
+        bbp=get_config("sweeps", "bbp_table"),
         code=get_code("bbp_table"),
     threads: 2
     resources:

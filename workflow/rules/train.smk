@@ -47,6 +47,9 @@ if config["training"]["batched"]:
             "../../scripts/train_models_batched.py"
 
     rule unpack_batched_seed:
+        wildcard_constraints:
+            study=TRAINED_STUDIES,
+            variant=TRAINED_VARIANTS,
         input:
             done=f"{GROUP_DIR}/batched/done.json",
         output:
@@ -68,6 +71,9 @@ if config["training"]["batched"]:
 else:
 
     rule train_model:
+        wildcard_constraints:
+            study=TRAINED_STUDIES,
+            variant=TRAINED_VARIANTS,
         input:
             dataset="resources/datasets/{dataset}.json",
         output:
@@ -92,3 +98,27 @@ else:
             "../../envs/torch.yaml"
         script:
             "../../scripts/train_model.py"
+
+
+rule import_model:
+    wildcard_constraints:
+        variant=EXTERNAL_VARIANT,
+    output:
+        final=f"{RUN_DIR}/model/final.pt",
+        init=f"{RUN_DIR}/model/init.pt",
+    log:
+        f"logs/import_model/{RUN_KEYS}.log",
+    params:
+        spec=get_external_spec,
+        download=config["download"],
+        code=get_code("external"),
+    threads: 1
+    resources:
+        runtime=30,
+        mem_mb=8000,
+    # Downloads happen where Snakemake runs (on a cluster: the login node).
+    localrule: True
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/import_model.py"
