@@ -43,6 +43,8 @@ rule correlate:
     resources:
         runtime=5,
         mem_mb=1000,
+    # Reads two small Parquet files: not worth a cluster job.
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     script:
