@@ -3,16 +3,17 @@
 The cluster comes from ``tests/slurm/cluster.sh`` (slurm-wlm + munge, installed with apt-get
 when missing). Every snakemake call runs under a hard timeout drawn from one budget for the
 whole module (``SLURM_BUDGET_S``), so the suite ends in bounded time even when SLURM misbehaves.
-The workflow under test is described by :class:`WorkflowUnderTest`; switching from the mini
-workflow to the real one means building a different instance in ``workflow_under_test``.
+The workflow under test is described by :class:`WorkflowUnderTest`: the real workflow on the
+small study of ``tests/config/slurm.yaml``. ``local_reference`` runs the same study on this
+machine without SLURM, for comparing results.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER_SH = REPO / "tests" / "slurm" / "cluster.sh"
@@ -40,6 +43,9 @@ PROFILE_ENV = {
     "RMTW_SLURM_ACCOUNT": "",
     "RMTW_SLURM_QOS": "",
 }
+# The local reference run (same study, no SLURM): its cores and wall-clock limit (s).
+LOCAL_CORES = 2
+LOCAL_RUN_TIMEOUT = 240
 # Test-only settings on top of the profile (besides --cores <CPUs of the node>, so that group
 # jobs fit the test node): first status check after 2 s instead of 40 s (MinJobAge=300 >= 3 x 2 s
 # keeps squeue reliable); short latency wait; keep the SLURM logs of successful jobs.
@@ -60,8 +66,10 @@ class WorkflowUnderTest:
     ----------
     snakefile : Snakefile to run (``--snakefile``).
     args : extra snakemake arguments for a full run (config files, ``--config`` overrides).
-    one_run_args : extra arguments restricting the workflow to the single run that
+    one_run_args : extra arguments restricting the workflow to the single job that
         ``plant_fault`` breaks (used by the failure test).
+    reference_args : extra arguments of the local reference run (``--cores 2``, no profile):
+        enough targets to produce every per-run result that ``compare_results`` compares.
     train_rule : the resumable training rule, cancelled mid-way by the fault test.
     gpu_rules : rules that must be submitted with a GPU request (profile set-resources).
     group : (group name, its rules): jobs the workflow puts in one ``group:`` and the profile
@@ -69,100 +77,190 @@ class WorkflowUnderTest:
     checkpoint_glob : glob, relative to the working directory, matching training checkpoints;
         the first match appearing while training runs triggers the scancel.
     resume_glob, resume_pattern : files in which a resumed training leaves ``resume_pattern``.
-    plant_fault : writes a corrupt file into a fresh working directory that makes a job of
-        ``fault_rule`` fail for a real reason (mini: a truncated training checkpoint); returns its
-        path, which the error must name.
+    plant_fault : ``plant_fault(workdir, reference)`` prepares a fresh working directory from the
+        finished local reference run so that a job of ``fault_rule`` fails for a real reason (a
+        truncated trained checkpoint); returns the broken file's path, which the error must name.
     fault_rule : the rule whose jobs then fail.
     fault_pattern : text the failing job must report (its rule log, shown by Snakemake).
     check_outputs : asserts that a completed run's results are all there and whole.
+    compare_results : ``compare_results(workdir, reference)`` asserts that the run's results
+        equal those of the local reference run.
     """
 
     snakefile: Path
     args: tuple[str, ...]
     one_run_args: tuple[str, ...]
+    reference_args: tuple[str, ...]
     train_rule: str
     gpu_rules: frozenset[str]
     group: tuple[str, frozenset[str]]
     checkpoint_glob: str
     resume_glob: str
     resume_pattern: str
-    plant_fault: Callable[[Path], Path]
+    plant_fault: Callable[[Path, Path], Path]
     fault_rule: str
     fault_pattern: str
     check_outputs: Callable[[Path], None]
+    compare_results: Callable[[Path, Path], None]
 
 
-# --- the mini workflow (tests/slurm/mini/Snakefile) -------------------------------------------
+# --- the real workflow, on the study of tests/config/slurm.yaml -------------------------------
 
-MINI_SEEDS = (0, 1)
-MINI_EPOCHS = 5
-
-
-def _mini_plant_fault(workdir: Path) -> Path:
-    path = workdir / "resources/checkpoints/mini/seed0/last.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('{"epoch": 2, "seed": 0')  # truncated JSON, as after a crash mid-write
-    return path
+REAL_CONFIG = REPO / "tests" / "config" / "slurm.yaml"
 
 
-def _mini_check_outputs(workdir: Path) -> None:
-    summary = json.loads((workdir / "results/mini/summary.json").read_text())
-    runs = sorted((row["seed"], row["layer"]) for row in summary["runs"])
-    assert runs == [(seed, layer) for seed in MINI_SEEDS for layer in ("fc1", "fc2")]
-    for seed in MINI_SEEDS:
-        model = json.loads((workdir / f"results/mini/seed{seed}/model.json").read_text())
-        assert model == {"seed": seed, "epochs": MINI_EPOCHS, "weights": [1.0] * 8}
-        history = (workdir / f"resources/checkpoints/mini/seed{seed}/history.log").read_text()
-        # a GPU was handed to every training attempt (gres sets CUDA_VISIBLE_DEVICES)
-        assert "CUDA_VISIBLE_DEVICES=none" not in history, history
-        assert history.count("started from scratch") == 1, history
+def _real_study() -> tuple[str, dict]:
+    """(name, spec) of the one study of tests/config/slurm.yaml."""
+    studies = yaml.safe_load(REAL_CONFIG.read_text())["studies"]
+    assert len(studies) == 1, f"{REAL_CONFIG} must define exactly one study: {sorted(studies)}"
+    return next(iter(studies.items()))
+
+
+def _real_run_dirs() -> list[str]:
+    """results/<study>/<dataset>/<model>/<variant>/seed<seed> of every run (RUN_DIR in common.smk)."""
+    study, spec = _real_study()
+    return [
+        f"results/{study}/{dataset}/{model}/{variant}/seed{seed}"
+        for dataset in spec["datasets"]
+        for model in spec["models"]
+        for variant in spec.get("variants", {"base": {}})
+        for seed in spec["seeds"]
+    ]
+
+
+# Every per-run Parquet file the workflow writes, with the columns checked: the run keys
+# (rmtweights.stages.add_run_keys) everywhere, and the results of training and the MP fit.
+RUN_KEYS = {"study", "dataset", "model", "variant", "seed"}
+REAL_RUN_FILES = {
+    "training.parquet": RUN_KEYS | {"epoch", "test_acc", "seconds"},
+    "spectra.parquet": RUN_KEYS | {"layer", "sv"},
+    "mp_fit.parquet": RUN_KEYS | {"method", "sigma", "gamma_plus", "s_hat", "ave_w", "status"},
+    **{
+        f"{name}.parquet": RUN_KEYS
+        for name in (
+            "metric",
+            "avew_curve",
+            "heavy_tail",
+            "universality",
+            "spacings",
+            "number_variance",
+            "porter_thomas",
+            "prune",
+            "lowrank",
+            "correlation",
+        )
+    },
+}
+# Columns that measure time, not results: the only ones allowed to differ from the local run.
+TIMING_COLUMNS = ("seconds",)
+
+
+def _real_plant_fault(workdir: Path, reference: Path) -> Path:
+    """The first run of the reference, trained and up to date, with its final.pt truncated.
+
+    Training itself ignores a corrupt ``last.pt`` on purpose (it starts over), so the fault goes
+    into the trained checkpoint: ``extract_spectra`` loads it with rmtweights.io.load_checkpoint,
+    which raises io.CheckpointError naming the file. Snakemake's metadata comes along, so the
+    copied training outputs count as up to date and only the broken job runs.
+    """
+    run = _real_run_dirs()[0]
+    for part in ("resources", f"{run}/model", f"{run}/training.parquet", ".snakemake/metadata"):
+        source, target = reference / part, workdir / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    final = workdir / run / "model" / "final.pt"
+    data = final.read_bytes()
+    final.write_bytes(data[: len(data) // 2])  # truncated, as after a crash mid-copy
+    return final
+
+
+def _real_check_outputs(workdir: Path) -> None:
+    study, spec = _real_study()
+    epochs = spec["train"]["epochs"]
+    for run in _real_run_dirs():
+        for name, columns in REAL_RUN_FILES.items():
+            frame = pd.read_parquet(workdir / run / name)
+            missing = columns - set(frame.columns)
+            assert not missing, f"{run}/{name} lacks columns {missing}: {list(frame.columns)}"
+        training = pd.read_parquet(workdir / run / "training.parquet")
+        assert training["epoch"].tolist() == list(range(1, epochs + 1)), training
+        assert training["test_acc"].between(0, 1).all(), training
+        fits = pd.read_parquet(workdir / run / "mp_fit.parquet")
+        assert set(fits["method"]) == {"bema", "gb", "mp_fit"}, fits
+        assert set(fits["status"]) <= {"ok", "skipped", "failed"}, fits
+        assert (fits["status"] == "ok").any(), fits
+        for name in ("init.pt", "final.pt"):
+            assert (workdir / run / "model" / name).stat().st_size > 0, name
+    tables = ["table2", "training", "heavy_tail", "universality", "correlation", "lowrank"]
+    for table in tables:
+        frame = pd.read_parquet(workdir / f"results/tables/{study}/{table}.parquet")
+        assert len(frame), f"results/tables/{study}/{table}.parquet is empty"
+    first = _real_run_dirs()[0].replace("results/", "results/figures/", 1)
+    for figure in ("spectrum", "universality", "avew_accuracy"):
+        assert (workdir / first / f"{figure}.png").stat().st_size > 0, figure
     leftovers = [p for p in (workdir / "results").rglob("*") if p.name.endswith(".tmp")]
     assert not leftovers, f"half-written files left behind: {leftovers}"
 
 
-MINI = WorkflowUnderTest(
-    snakefile=REPO / "tests/slurm/mini/Snakefile",
-    args=("--config", f"seeds={list(MINI_SEEDS)}", f"epochs={MINI_EPOCHS}", "epoch_seconds=2"),
-    one_run_args=("--config", "seeds=[0]", f"epochs={MINI_EPOCHS}", "epoch_seconds=1"),
-    train_rule="train_model",
-    gpu_rules=frozenset({"train_model"}),
-    group=("analysis", frozenset({"analyse_model"})),
-    checkpoint_glob="resources/checkpoints/mini/seed*/last.json",
-    resume_glob="resources/checkpoints/mini/seed*/history.log",
-    resume_pattern=r"resumed from epoch [1-9]",
-    plant_fault=_mini_plant_fault,
-    fault_rule="train_model",
-    fault_pattern="corrupt checkpoint",
-    check_outputs=_mini_check_outputs,
-)
+def _real_compare_results(workdir: Path, reference: Path) -> None:
+    """Every per-run Parquet file equals the local run's (training on the CPU is deterministic)."""
+
+    def files(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.glob("results/*/*/*/*/seed*/*.parquet"))
+
+    ours, theirs = files(workdir), files(reference)
+    assert ours == theirs, (ours, theirs)
+    assert len(ours) == len(_real_run_dirs()) * len(REAL_RUN_FILES), ours
+    for name in ours:
+        got, want = (pd.read_parquet(root / name) for root in (workdir, reference))
+        drop = [c for c in TIMING_COLUMNS if c in want.columns]
+        pd.testing.assert_frame_equal(
+            got.drop(columns=drop), want.drop(columns=drop), check_exact=True, obj=name
+        )
+
+
+def _real_workflow() -> WorkflowUnderTest:
+    config = ("--configfile", str(REAL_CONFIG), "--replace-workflow-config")
+    runs = _real_run_dirs()
+    epochs = _real_study()[1]["train"]["epochs"]
+    assert 3 <= epochs <= 9, "the scancel needs a checkpoint mid-way; resume_pattern one digit"
+    per_run = ("correlation", "heavy_tail", "universality")  # they pull in every per-run stage
+    return WorkflowUnderTest(
+        snakefile=REPO / "Snakefile",
+        args=config,
+        one_run_args=(*config, f"{runs[0]}/spectra.parquet"),
+        reference_args=(*config, *(f"{run}/{stage}.parquet" for run in runs for stage in per_run)),
+        train_rule="train_model",
+        gpu_rules=frozenset({"train_model", "train_models_batched", "evaluate_pruning"}),
+        group=(
+            "analysis",
+            frozenset(
+                {"extract_spectra", "fit_mp", "test_heavy_tail", "test_universality", "compute_metric"}
+            ),
+        ),
+        checkpoint_glob="results/*/*/*/*/seed*/model/last.pt",
+        resume_glob="logs/train_model/**/*.log",
+        # rmtweights.train._try_resume; mid-way: before the last epoch
+        resume_pattern=rf"resuming from \S*/model/last[.]pt \(epoch [1-{epochs - 1}]\)",
+        plant_fault=_real_plant_fault,
+        fault_rule="extract_spectra",
+        fault_pattern="CheckpointError",
+        check_outputs=_real_check_outputs,
+        compare_results=_real_compare_results,
+    )
 
 
 @pytest.fixture(scope="session")
 def workflow_under_test() -> WorkflowUnderTest:
-    """The workflow the SLURM tests drive.
+    """The workflow the SLURM tests drive: the real one, on the study of tests/config/slurm.yaml.
 
-    To drive the real workflow instead, return an instance along these lines (paths absolute;
-    the study must stay small: each SLURM job costs ~15 s of Snakemake start-up on 2 cores, and
-    training needs >= 3 epochs so that a checkpoint exists mid-way)::
-
-        WorkflowUnderTest(
-            snakefile=REPO / "Snakefile",
-            args=("--configfile", str(REPO / "tests/config/slurm.yaml"),
-                  "--replace-workflow-config"),
-            one_run_args=(... same, plus the target of the one broken run ...),
-            train_rule="train_model",
-            gpu_rules=frozenset({"train_model", "train_models_batched", "evaluate_pruning"}),
-            group=("analysis", frozenset({"extract_spectra", "fit_mp", ...})),  # group: "analysis"
-            checkpoint_glob="results/*/*/*/*/seed*/model/last.pt",
-            resume_glob="logs/train_model/**/*.log",
-            resume_pattern=r"resuming from .*last[.]pt",  # rmtweights.train._try_resume
-            plant_fault=...,  # a corrupt last.pt is ignored by design; break e.g. final.pt instead
-            fault_rule="extract_spectra",
-            fault_pattern="CheckpointError",
-            check_outputs=...,  # Parquet columns of the run's stages
-        )
+    That study is kept to a few SLURM jobs (each costs ~15 s of Snakemake start-up on the 2-core
+    test node); its training has several epochs, so a checkpoint exists mid-way for the scancel.
     """
-    return MINI
+    return _real_workflow()
 
 
 # --- the cluster --------------------------------------------------------------------------------
@@ -271,11 +369,13 @@ def rule_of(job: dict[str, str]) -> str:
 
 @dataclass
 class SnakemakeRun:
-    """One snakemake process on the cluster, output in ``workdir/snakemake.<n>.out``."""
+    """One snakemake process on the cluster (``local``: on this machine, without a profile),
+    output in ``workdir/snakemake.<n>.out``."""
 
     workdir: Path
     workflow: WorkflowUnderTest
     extra_args: tuple[str, ...] = ()
+    local: bool = False
     process: subprocess.Popen | None = None
     returncode: int | None = None
     seconds: float = 0.0
@@ -295,12 +395,11 @@ class SnakemakeRun:
         return found.group(1) if found else None
 
     def command(self) -> list[str]:
+        snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(self.workflow.snakefile)]
+        if self.local:  # the reference: this machine, no profile
+            return [*snakemake, "--cores", str(LOCAL_CORES), *self.extra_args]
         return [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(self.workflow.snakefile),
+            *snakemake,
             "--profile",
             str(SLURM_PROFILE),
             "--cores",
@@ -398,12 +497,12 @@ class SlurmHarness:
             pytest.fail("the SLURM test budget (RMTW_SLURM_BUDGET_S) is used up")
         return min(wanted, left)
 
-    def start(self, workdir: Path, *args: str) -> SnakemakeRun:
-        return SnakemakeRun(workdir, self.workflow, tuple(args)).start()
+    def start(self, workdir: Path, *args: str, local: bool = False) -> SnakemakeRun:
+        return SnakemakeRun(workdir, self.workflow, tuple(args), local=local).start()
 
-    def run(self, workdir: Path, *args: str, timeout: float) -> SnakemakeRun:
+    def run(self, workdir: Path, *args: str, timeout: float, local: bool = False) -> SnakemakeRun:
         """Run snakemake to its end (or the timeout); the caller asserts on the result."""
-        run = self.start(workdir, *args)
+        run = self.start(workdir, *args, local=local)
         try:
             return run.wait(self.timeout(timeout))
         finally:
@@ -414,3 +513,29 @@ class SlurmHarness:
 def slurm(slurm_cluster, workflow_under_test) -> SlurmHarness:
     """Snakemake runs on the test cluster with profiles/slurm (see SlurmHarness)."""
     return SlurmHarness(workflow_under_test, SLURM_BUDGET_S)
+
+
+@pytest.fixture(scope="session")
+def local_reference_run(slurm, tmp_path_factory):
+    """The same study run on this machine (``--cores 2``, no profile, no SLURM), started here.
+
+    Started, not awaited: the full SLURM run starts it first, so that the two overlap (the SLURM
+    run mostly waits for job status checks). ``local_reference`` waits for its end.
+    """
+    workdir = tmp_path_factory.mktemp("local-reference")
+    run = slurm.start(workdir, *slurm.workflow.reference_args, local=True)
+    try:
+        yield run
+    finally:
+        run.stop()
+
+
+@pytest.fixture(scope="session")
+def local_reference(slurm, local_reference_run) -> Path:
+    """Working directory of the finished local reference run."""
+    run = local_reference_run
+    if run.returncode is None and not run.timed_out:
+        run.wait(slurm.timeout(LOCAL_RUN_TIMEOUT))
+    assert not run.timed_out, f"the local reference run did not finish in time:\n{run.tail()}"
+    assert run.returncode == 0, f"the local reference run failed:\n{run.tail()}"
+    return run.workdir

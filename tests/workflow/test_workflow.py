@@ -105,6 +105,21 @@ def test_bad_config_stops_before_any_job_naming_the_key(tmp_path, override, need
     assert "Job stats" not in proc.stdout
 
 
+@pytest.mark.parametrize("sweeps", [{"wigner": None, "bbp_table": None}, None], ids=["null", "absent"])
+def test_sweeps_can_be_switched_off(tmp_path, sweeps):
+    config = yaml.safe_load(TINY.read_text())
+    if sweeps is None:
+        del config["sweeps"]
+    else:
+        config["sweeps"] = sweeps
+    path = tmp_path / "nosweeps.yaml"
+    path.write_text(yaml.safe_dump(config))
+    counts = job_counts(snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config",
+                                  "--directory", tmp_path).stdout)
+    assert counts["fit_mp"] > 0
+    assert not {"simulate_wigner_outliers", "compute_bbp_table"} & set(counts)
+
+
 def merge(base: dict, override: dict) -> None:
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
