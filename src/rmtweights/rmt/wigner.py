@@ -156,6 +156,15 @@ def _hull(nu0: dict[str, Any]) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------------------
 # matrices
 # --------------------------------------------------------------------------------------------------
+def _outside_hull(z: float | np.ndarray, bulk: dict[str, Any]) -> tuple[np.ndarray, float, float]:
+    """``z`` as a float array with the hull (lo, hi) of the bulk; ValueError if some z is inside or not finite."""
+    z = np.asarray(z, dtype=float)
+    lo, hi = _hull(bulk)
+    if np.any((z >= lo) & (z <= hi)) or not np.all(np.isfinite(z)):
+        raise ValueError(f"z must be finite and outside the support hull [{lo}, {hi}], got {z!r}")
+    return z, lo, hi
+
+
 def goe(N: int, sigma: float = 1.0, rng: np.random.Generator | int = 0) -> np.ndarray:
     r"""Symmetric Gaussian matrix :math:`R` of the GOE with off-diagonal variance :math:`\sigma^2`.
 
@@ -425,10 +434,7 @@ def stieltjes(z: float | np.ndarray, nu0: BulkSpec = None) -> np.ndarray:
        perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
     """
     bulk = _parse_bulk(nu0)
-    z = np.asarray(z, dtype=float)
-    lo, hi = _hull(bulk)
-    if np.any((z >= lo) & (z <= hi)) or not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be finite and outside the support hull [{lo}, {hi}], got {z!r}")
+    z, lo, hi = _outside_hull(z, bulk)
     if bulk["kind"] == "delta0":
         out = -1.0 / z  # eq. (1.4) of [1] with nu0 = delta_0
     elif bulk["kind"] == "uniform":
@@ -452,10 +458,7 @@ def stieltjes_derivative(z: float | np.ndarray, nu0: BulkSpec = None) -> np.ndar
        perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
     """
     bulk = _parse_bulk(nu0)
-    z = np.asarray(z, dtype=float)
-    lo, hi = _hull(bulk)
-    if np.any((z >= lo) & (z <= hi)) or not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be finite and outside the support hull [{lo}, {hi}], got {z!r}")
+    z, lo, hi = _outside_hull(z, bulk)
     if bulk["kind"] == "delta0":
         out = 1.0 / z**2
     elif bulk["kind"] == "uniform":
