@@ -48,7 +48,7 @@ def paper_job_counts() -> dict[str, int]:
     counts = {}
     for line in block.splitlines()[3:]:
         match = re.fullmatch(r"(\w+)\s+(\d+)", line.strip())
-        if not match:
+        if not match or match.group(1) == "total":
             break
         counts[match.group(1)] = int(match.group(2))
     return counts

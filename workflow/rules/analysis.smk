@@ -66,7 +66,7 @@ rule test_universality:
         reshape=get_config("analysis", "reshape"),
         universality=get_config("analysis", "universality"),
         code=get_code("universality"),
-    threads: 2
+    threads: 1
     resources:
         runtime=30,
         mem_mb=get_analysis_mem_mb,

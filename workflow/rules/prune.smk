@@ -17,7 +17,7 @@ rule evaluate_pruning:
         reshape=get_config("analysis", "reshape"),
         prune=get_config("analysis", "prune"),
         code=get_code("prune"),
-    threads: 2
+    threads: 1
     resources:
         runtime=30,
         mem_mb=get_train_mem_mb,

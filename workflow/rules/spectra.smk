@@ -11,7 +11,7 @@ rule extract_spectra:
     params:
         reshape=get_config("analysis", "reshape"),
         code=get_code("spectra"),
-    threads: 2
+    threads: 1
     resources:
         runtime=15,
         mem_mb=get_analysis_mem_mb,

@@ -89,7 +89,7 @@ else:
             model=get_model_params,
             train=get_train_params,
             code=get_code("train"),
-        threads: 2
+        threads: 1
         resources:
             runtime=get_train_runtime,
             mem_mb=get_train_mem_mb,
