@@ -7,7 +7,6 @@ CACHE_DIR ?= $(HOME)/.cache/rmtweights
 ENV_KEY := $(shell cat requirements.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read() + sys.version.encode()).hexdigest()[:16])")
 ENV_DIR := $(CACHE_DIR)/venv-$(ENV_KEY)
 VENV := .venv
-export PYTHONPATH := $(CURDIR)/src$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: env profile run test test-fast test-slurm bench lint clean-env
 
@@ -37,7 +36,7 @@ test-slurm: env
 	$(VENV)/bin/python -m pytest tests/slurm -m slurm
 
 bench: env
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; PYTHONPATH=src $(VENV)/bin/python $$b || exit 1; done
 
 lint: env
 	$(VENV)/bin/snakemake --lint

@@ -328,7 +328,6 @@ def slurm_env() -> dict[str, str]:
     env = {**os.environ, **PROFILE_ENV}
     env["SLURM_CONF"] = str(SLURM_CONF)
     env["RMTW_SLURM_SITE"] = ""  # no site file: ignore the user's ~/.config/rmtweights/slurm.yaml
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
     env.pop("SLURM_JOB_ID", None)
     return env
 

@@ -1,4 +1,3 @@
-import os
 import sys
 from types import SimpleNamespace
 from pathlib import Path
@@ -10,10 +9,9 @@ from snakemake.utils import validate
 # Validate first: the schema fills every default, so nothing below calls config.get(key, fallback).
 validate(config, "../schemas/config.schema.yaml")
 
-# Scripts import the library from src/ (no install step): jobs inherit PYTHONPATH from this process,
-# and cluster jobs re-read this file. We set the variable rather than require it, so no `envvars:`.
+# Scripts import the library through the link scripts/rmtweights -> ../src/rmtweights: Snakemake puts a
+# local script's folder on sys.path, in plain, cluster and conda jobs alike (conda jobs drop PYTHONPATH).
 SRC_DIR = str(Path(workflow.basedir) / "src")
-os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH", "")) if p))
 
 RUN_KEYS = "{study}/{dataset}/{model}/{variant}/seed{seed}"  # one run
 GROUP_KEYS = "{study}/{dataset}/{model}/{variant}"  # the seeds of one run
