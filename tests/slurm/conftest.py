@@ -222,6 +222,12 @@ def _real_compare_results(workdir: Path, reference: Path) -> None:
         )
 
 
+def _profile_threads() -> list[str]:
+    """``RULE=N`` for every `set-threads` entry of profiles/slurm/config.yaml."""
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    return [f"{rule}={n}" for rule, n in profile["set-threads"].items()]
+
+
 def _real_workflow() -> WorkflowUnderTest:
     config = ("--configfile", str(REAL_CONFIG), "--replace-workflow-config")
     runs = _real_run_dirs()
@@ -232,7 +238,9 @@ def _real_workflow() -> WorkflowUnderTest:
         snakefile=REPO / "Snakefile",
         args=config,
         one_run_args=(*config, f"{runs[0]}/spectra.parquet"),
-        reference_args=(*config, *(f"{run}/{stage}.parquet" for run in runs for stage in per_run)),
+        # The profile's set-threads too: float sums (and so the weights) depend on the thread count.
+        reference_args=(*config, "--set-threads", *_profile_threads(),
+                        *(f"{run}/{stage}.parquet" for run in runs for stage in per_run)),
         train_rule="train_model",
         gpu_rules=frozenset({"train_model", "train_models_batched", "evaluate_pruning"}),
         group=(
