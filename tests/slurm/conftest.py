@@ -239,8 +239,9 @@ def _real_workflow() -> WorkflowUnderTest:
         args=config,
         one_run_args=(*config, f"{runs[0]}/spectra.parquet"),
         # The profile's set-threads too: float sums (and so the weights) depend on the thread count.
-        reference_args=(*config, "--set-threads", *_profile_threads(),
-                        *(f"{run}/{stage}.parquet" for run in runs for stage in per_run)),
+        # Last: --set-threads takes every argument after it.
+        reference_args=(*config, *(f"{run}/{stage}.parquet" for run in runs for stage in per_run),
+                        "--set-threads", *_profile_threads()),
         train_rule="train_model",
         gpu_rules=frozenset({"train_model", "train_models_batched", "evaluate_pruning"}),
         group=(
