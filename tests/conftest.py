@@ -22,3 +22,15 @@ def fashion_mnist_dir() -> Path:
         pytest.skip(f"Fashion-MNIST IDX files missing in {folder} ({', '.join(missing)}); "
                     "install them with `apt-get install dataset-fashion-mnist`")
     return folder
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the simulations: multithreaded BLAS oversubscribes a shared 2-core
+    machine and is ~10x slower."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -305,6 +305,11 @@ def mean_sd(frame: pd.DataFrame, by: Sequence[str], values: Sequence[str]) -> pd
 GROUP = ["study", "dataset", "model", "variant"]
 
 
+def _final_epochs(training: pd.DataFrame) -> pd.DataFrame:
+    """The last epoch's metrics row of every run."""
+    return training.sort_values("epoch").groupby(list(RUN_KEYS), sort=False).tail(1)
+
+
 def aggregate(table: str, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The study tables of ``results/tables/`` from the concatenated per-run tables.
 
@@ -320,8 +325,7 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         return mean_sd(fits, GROUP + ["layer", "method", "min_nm"], ["s_hat", "ave_w", "sigma", "gamma_plus"])
     if table == "training":
         tr = frames["training"]
-        last = tr.sort_values("epoch").groupby(list(RUN_KEYS), sort=False).tail(1)
-        return mean_sd(last, GROUP, ["test_acc", "train_acc", "test_loss", "seconds"])
+        return mean_sd(_final_epochs(tr), GROUP, ["test_acc", "train_acc", "test_loss", "seconds"])
     if table == "heavy_tail":
         ht = frames["heavy_tail"]
         counts = ht.pivot_table(index=GROUP + ["state", "layer"], columns="verdict", values="seed",
@@ -362,8 +366,7 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
     ok["N"] = ok.variant.map(widths).astype(int)
     ok["spikes"] = ok.s_hat.astype(int)
     ok["bulk_fraction"] = 1.0 - ok.spikes / ok.m
-    last = training.sort_values("epoch").groupby(list(RUN_KEYS), sort=False).tail(1)
-    ok = ok.merge(last[list(RUN_KEYS) + ["test_acc"]], on=list(RUN_KEYS), how="left")
+    ok = ok.merge(_final_epochs(training)[list(RUN_KEYS) + ["test_acc"]], on=list(RUN_KEYS), how="left")
     counts = mean_sd(ok, ["study", "dataset", "model", "N", "layer", "method"],
                      ["spikes", "bulk_fraction", "test_acc"])
     square = ok[ok.n == ok.m]

@@ -24,13 +24,6 @@ PAPER_TABLE1 = {
 THETAS = (3.0, 2.0)
 
 
-@pytest.fixture
-def one_thread():
-    # torch on one thread: multithreaded BLAS on a shared 2-core machine is ~10x slower
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _outlier(theta, sigma, q):

@@ -10,14 +10,6 @@ from rmtweights.analyze import analyze_spectrum
 from rmtweights.rmt.threshold import count_spikes, gavish_donoho_threshold, mp_threshold, threshold_factor
 
 
-@pytest.fixture
-def one_thread():
-    # Simulations below run in torch on one thread: on a shared 2-core machine multithreaded BLAS
-    # oversubscribes the cores and is ~10x slower.
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _noise_gammas(n, m, sigma, gen):

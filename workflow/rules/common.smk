@@ -254,10 +254,6 @@ def get_study_run_files(stage):
     return inner
 
 
-def get_study_run_keys(wildcards):
-    return runs_of(study=wildcards.study).to_dict("records")
-
-
 def get_prune_runs(study=None):
     runs = runs_of(study)
     keep = [get_prune_layer(SimpleNamespace(study=s, model=m)) is not None for s, m in zip(runs.study, runs.model)]
@@ -335,5 +331,3 @@ def get_variant_widths(wildcards):
     return {name: spec["model"]["width"] for name, spec in variants.items()}
 
 
-def get_compare_key(wildcards):
-    return get_study(wildcards)["compare"]
