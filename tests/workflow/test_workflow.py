@@ -50,15 +50,36 @@ def test_lint_reports_nothing():
 
 def test_dry_run_default_config_job_counts():
     counts = job_counts(snakemake("-n", "--cores", "2").stdout)
-    # config/config.yaml: demo 2 datasets x 2 models x 1 variant x 2 seeds = 8 runs; batch 1x1x2x2 = 4;
-    # spikes 1x1x3x2 = 6: 18 runs, every model has a prune layer. First-seed figure runs: 4 + 2 + 3 = 9.
-    # Tables: 6 per study (18) + compare_batch_size + spike_counts; sweeps: wigner (2 rules) + bbp table.
-    expected = dict(prepare_dataset=2, train_model=18, extract_spectra=18, fit_mp=18, test_heavy_tail=18,
-                    test_universality=18, compute_metric=18, evaluate_pruning=18, correlate=18,
-                    plot_spectrum=9, plot_universality=9, plot_avew_accuracy=9, aggregate_table=19,
+    # config/config.yaml: demo 2 datasets x 2 models x 1 variant x 2 seeds = 8 runs with every analysis;
+    # batch 1x1x2x2 = 4 and spikes 1x1x3x2 = 6 with `analyses: []` (spectra and MP fits only): 18 runs.
+    # First-seed figure runs: 4 + 2 + 3 = 9 spectra, 4 universality and Ave_w figures (demo).
+    # Tables: demo 6, batch 2 + compare_batch_size, spikes 2; sweeps: wigner (2 rules) + bbp table.
+    expected = dict(prepare_dataset=2, train_model=18, extract_spectra=18, fit_mp=18, test_heavy_tail=8,
+                    test_universality=8, compute_metric=8, evaluate_pruning=8, correlate=8,
+                    plot_spectrum=9, plot_universality=4, plot_avew_accuracy=4, aggregate_table=11,
                     aggregate_spike_counts=1, plot_comparison=1, plot_spike_counts=1,
                     simulate_wigner_outliers=1, summarise_wigner_outliers=1, compute_bbp_table=1, all=1)
     assert counts == expected
+
+
+@pytest.mark.parametrize("analyses", [[], ["universality"], ["heavy_tail", "prune"]])
+def test_study_analyses_choose_the_optional_stages(tmp_path, analyses):
+    config = yaml.safe_load(TINY.read_text())
+    del config["studies"]["spikes"]
+    config["studies"]["tiny"]["analyses"] = analyses
+    path = tmp_path / "analyses.yaml"
+    path.write_text(yaml.safe_dump(config))
+    counts = job_counts(snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config",
+                                  "--directory", tmp_path).stdout)
+    runs = 2 * 2 * 2  # tiny: mlp, lenet x bs64, bs128 x 2 seeds, both with a prune layer
+    assert counts["train_model"] == counts["extract_spectra"] == counts["fit_mp"] == runs
+    assert counts.get("test_heavy_tail", 0) == (runs if "heavy_tail" in analyses else 0)
+    assert counts.get("test_universality", 0) == (runs if "universality" in analyses else 0)
+    for rule in ("compute_metric", "evaluate_pruning", "correlate"):
+        assert counts.get(rule, 0) == (runs if "prune" in analyses else 0), rule
+    assert counts.get("plot_universality", 0) == (4 if "universality" in analyses else 0)
+    # table2, training, compare_batch_size, plus one table per optional stage (prune: correlation, lowrank)
+    assert counts["aggregate_table"] == 3 + len(analyses) + ("prune" in analyses)
 
 
 def test_dry_run_paper_config_builds_fast_with_expected_counts():
@@ -147,9 +168,12 @@ def test_tiny_run_produces_every_table_and_figure(tiny_run):
     tables = tiny_run / "results" / "tables"
     for study, names in {"tiny": ["table2", "training", "heavy_tail", "universality", "correlation", "lowrank",
                                   "compare_batch_size"],
-                         "spikes": ["spike_counts", "spike_growth"]}.items():
+                         "spikes": ["table2", "training", "spike_counts", "spike_growth"]}.items():
         for name in names:
             assert (tables / study / f"{name}.parquet").is_file(), (study, name)
+    # spikes has `analyses: []`: spectra and fits only
+    assert not (tables / "spikes" / "heavy_tail.parquet").exists()
+    assert not list((tiny_run / "results" / "spikes").rglob("universality.parquet"))
     for name in ["wigner_summary", "bbp_table"]:
         assert (tables / "sweeps" / f"{name}.parquet").is_file()
     figures = list((tiny_run / "results" / "figures").rglob("*.png"))

@@ -254,9 +254,16 @@ def get_study_run_files(stage):
     return inner
 
 
+def runs_analysed(study, analysis):
+    """True when runs of `study` get the optional per-run `analysis` (studies.<study>.analyses; external
+    studies get heavy_tail and universality, and prune where their spec names a layer)."""
+    return study in config["external"] or analysis in config["studies"][study]["analyses"]
+
+
 def get_prune_runs(study=None):
     runs = runs_of(study)
-    keep = [get_prune_layer(SimpleNamespace(study=s, model=m)) is not None for s, m in zip(runs.study, runs.model)]
+    keep = [runs_analysed(s, "prune") and get_prune_layer(SimpleNamespace(study=s, model=m)) is not None
+            for s, m in zip(runs.study, runs.model)]
     return runs[keep] if len(runs) else runs
 
 
@@ -278,14 +285,16 @@ def get_final_output():
     targets = []
     for study, spec in config["studies"].items():
         targets += expand("results/tables/{study}/{table}.parquet", study=study,
-                          table=["table2", "training", "heavy_tail", "universality"])
+                          table=["table2", "training", *(a for a in ("heavy_tail", "universality")
+                                                         if runs_analysed(study, a))])
         if len(get_prune_runs(study)):
             targets += expand("results/tables/{study}/{table}.parquet", study=study,
                               table=["correlation", "lowrank"])
             targets += run_files(f"{FIG_DIR}/avew_accuracy.png",
                                  get_figure_runs(study).pipe(lambda r: r[r.index.isin(get_prune_runs(study).index)]))
         targets += run_files(f"{FIG_DIR}/spectrum.png", get_figure_runs(study))
-        targets += run_files(f"{FIG_DIR}/universality.png", get_figure_runs(study))
+        if runs_analysed(study, "universality"):
+            targets += run_files(f"{FIG_DIR}/universality.png", get_figure_runs(study))
         if spec["compare"] is not None:
             targets += [f"results/tables/{study}/compare_{spec['compare']}.parquet",
                         f"results/figures/{study}/compare_{spec['compare']}.png"]
