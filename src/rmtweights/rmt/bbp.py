@@ -51,7 +51,6 @@ import math
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from rmtweights.rmt.threshold import threshold_factor
@@ -201,6 +200,8 @@ def _mp_h(z: float, sigma: float, q: float) -> float:
             return z / (z * z - t * t) * math.sqrt(t + b) / norm
 
         wvar = (0.0, 0.5)
+    from scipy.integrate import quad  # here, not at the top: scipy.integrate costs every fit_mp job 0.8 s to import
+
     value, _ = quad(f, a, b, weight="alg", wvar=wvar, epsabs=1e-13, epsrel=1e-12, limit=200)
     return value
 
