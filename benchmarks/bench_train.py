@@ -121,6 +121,8 @@ def bench_seeds(args: argparse.Namespace, batch: int) -> None:
         train.train_seeds_batched("spike_mlp", {"width": 8}, warm, tiny, [0, 1], [folder / "w0", folder / "w1"],
                                   device="cpu", log=None)  # warm-up: vmap's one-off set-up
         for model, kwargs in (("spike_mlp", {"width": 200}), ("mlp", {})):
+            if model not in args.models:
+                continue
             separate, batched = time_seeds(splits, model, kwargs, seeds, config, folder)
             print(f"  {model:10s} {str(kwargs):15s} one after another {separate:8.2f} s   batched {batched:8.2f} s"
                   f"   ratio {separate / batched:6.2f}x")
@@ -138,6 +140,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating rounds of the loader benchmark with the model (best round kept)")
     parser.add_argument("--only", choices=("loader", "seeds"), default=None, help="run one of the two parts")
+    parser.add_argument("--models", nargs="+", choices=("spike_mlp", "mlp"), default=["spike_mlp", "mlp"],
+                        help="models of the batching benchmark (default both)")
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.loader_steps, args.seed_steps, args.rounds = 3, 30, 30, 1

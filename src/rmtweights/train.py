@@ -499,7 +499,8 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
     Each seed gets the initialisation :func:`init_model` gives it and its own data order, exactly as
     in :func:`train_model`; the S parameter sets are stacked along a new leading axis and the forward
     pass is ``torch.vmap`` of :func:`torch.func.functional_call` over (parameters, mini-batches), so a
-    Linear layer becomes one batched matmul and a Conv2d one grouped convolution. The loss is the sum
+    Linear layer becomes one batched matmul and a Conv2d one grouped convolution (MLPs skip vmap:
+    :func:`_stacked_dense_forward` writes their batched matmuls out). The loss is the sum
     of the S per-seed mean losses, so each seed's gradient is its own; SGD (momentum, weight decay)
     acts elementwise, so one optimiser over the stacked tensors updates every seed as its own would.
 
@@ -518,11 +519,12 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
     buffers or dropout (none of the papers' models) are also trained separately, as vmap cannot
     reproduce their per-seed state or random draws.
 
-    Speed (``benchmarks/bench_train.py``): the gain is the per-step overhead shared by S seeds, so
-    it is large where overhead dominates (GPUs, small widths) and absent where the matmuls
-    dominate. On a shared 2-core CPU, S = 10 ``spike_mlp`` N = 200 ran 2.8x faster than one seed
-    after another with 2 threads (1.1x with 1 thread), while ``mlp`` (1024-wide) ran 0.4-0.6x:
-    CPU batched matmuls are slower than plain ones there, so train such models seed by seed on CPUs.
+    Speed (``benchmarks/bench_train.py``, one full Fashion-MNIST epoch, S = 10, idle 2-core CPU):
+    MLPs run as written-out batched matmuls (:func:`_stacked_dense_forward`), other models under
+    vmap. ``spike_mlp`` N = 200 trained 1.55x faster than one seed after another with 2 threads
+    (1.09x with 1), ``mlp`` 1.42x. On a CPU the gain is bounded by the cores' arithmetic: the batched
+    step already runs near the 2-core peak, and separate training reaches about half of it, so
+    expect at most about 2x there; the large gains are where per-step overhead dominates (GPUs).
     """
     # 0) arguments, once
     if not isinstance(config, TrainConfig):
@@ -598,7 +600,8 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
         def forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
             return torch.func.functional_call(template, p, (x,))
 
-        stacked_forward = torch.vmap(forward, in_dims=(0, 0))  # per seed: own parameters, own batch
+        # per seed: own parameters, own batch (MLPs: batched matmuls written out, others: vmap)
+        stacked_forward = _stacked_dense_forward(template) or torch.vmap(forward, in_dims=(0, 0))
 
         for epoch in range(start_epoch, config.epochs):
             tic = time.perf_counter()
@@ -635,6 +638,42 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
         for i, d in enumerate(checkpoint_dirs):
             save(i, config.epochs, d / _FINAL)
     return [_metrics_frame(rows) for rows in metrics]
+
+
+StackedForward = Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]
+
+
+def _stacked_dense_forward(template: nn.Module) -> StackedForward | None:
+    """The stacked forward of an MLP (``flatten``, then ``Linear`` and ``ReLU`` only) without vmap.
+
+    Same function as ``vmap(functional_call)``: ``(params, x: S x B x ...) -> logits S x B x classes``.
+    The activations are kept feature-major (S x features x B), so a layer is one ``baddbmm`` of the
+    stacked weights (S x out x in) by them and autograd returns each weight gradient in the
+    parameter's own layout; the batch-major ``x W^T`` of vmap leaves it transposed, and copying it
+    back cost a quarter of a ``spike_mlp`` step on the CPU. Float sums run in another order than
+    per-seed ``F.linear`` (the rounding-level differences of :func:`train_seeds_batched`).
+    Returns None for any other model (convolutions, pooling, normalisation: vmap handles those).
+    """
+    children = list(template.named_children()) if isinstance(template, nn.Sequential) else []
+    if (not children or type(children[0][1]) is not nn.Flatten or children[0][1].start_dim != 1
+            or children[0][1].end_dim != -1
+            or any(type(module) not in (nn.Linear, nn.ReLU) for _, module in children[1:])):
+        return None
+    layers = [(name, type(module) is nn.Linear, module.bias is not None if type(module) is nn.Linear else False)
+              for name, module in children[1:]]
+
+    def forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        h = x.flatten(2).transpose(1, 2)  # S x features x B
+        for name, linear, has_bias in layers:
+            if not linear:
+                h = torch.relu(h)
+            elif has_bias:
+                h = torch.baddbmm(params[f"{name}.bias"].unsqueeze(2), params[f"{name}.weight"], h)
+            else:
+                h = torch.bmm(params[f"{name}.weight"], h)
+        return h.transpose(1, 2)
+
+    return forward
 
 
 @torch.no_grad()

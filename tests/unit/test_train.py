@@ -324,3 +324,20 @@ def test_seed_streams_are_independent_and_stable():
     assert len({streams["init"], streams["data"], streams["torch"]}) == 3
     assert train.seed_streams(7) == streams and train.seed_streams(8) != streams
     assert np.all(np.array(list(streams.values())) >= 0)
+
+
+@pytest.mark.parametrize("model, kwargs, dense", [("mlp", {"hidden": [16, 8]}, True), (MODEL, KWARGS, True),
+                                                   ("minialexnet", {"filters": (3, 4), "fc": (12, 8), "kernel_size": 3}, False)])
+def test_stacked_dense_forward_equals_vmap_for_mlps_only(data, model, kwargs, dense):
+    models = [train.init_model(model, kwargs, data.input_shape, data.num_classes, s) for s in SEEDS]
+    params = {name: torch.stack([dict(m.named_parameters())[name] for m in models]).detach()
+              for name, _ in models[0].named_parameters()}
+    forward = train._stacked_dense_forward(models[0])
+    assert (forward is not None) == dense
+    if not dense:
+        return
+    x = data.train_x[:3 * 5].view(3, 5, *data.train_x.shape[1:])
+    got = forward(params, x)
+    ref = torch.stack([m(xb) for m, xb in zip(models, x)]).detach()
+    assert got.shape == ref.shape == (3, 5, data.num_classes)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-6)  # float32, another summation order
