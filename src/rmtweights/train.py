@@ -659,18 +659,16 @@ def _stacked_dense_forward(template: nn.Module) -> StackedForward | None:
             or children[0][1].end_dim != -1
             or any(type(module) not in (nn.Linear, nn.ReLU) for _, module in children[1:])):
         return None
-    layers = [(name, type(module) is nn.Linear, module.bias is not None if type(module) is nn.Linear else False)
-              for name, module in children[1:]]
+    layers = [(name, type(module) is nn.Linear) for name, module in children[1:]]
 
     def forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         h = x.flatten(2).transpose(1, 2)  # S x features x B
-        for name, linear, has_bias in layers:
+        for name, linear in layers:
             if not linear:
                 h = torch.relu(h)
-            elif has_bias:
-                h = torch.baddbmm(params[f"{name}.bias"].unsqueeze(2), params[f"{name}.weight"], h)
-            else:
-                h = torch.bmm(params[f"{name}.weight"], h)
+                continue
+            weight, bias = params[f"{name}.weight"], params.get(f"{name}.bias")  # no key: bias=False
+            h = torch.bmm(weight, h) if bias is None else torch.baddbmm(bias.unsqueeze(2), weight, h)
         return h.transpose(1, 2)
 
     return forward

@@ -8,12 +8,14 @@ made steps 20x slower). Exactness claims (same seed, resume) are checked with ``
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from rmtweights import io, train
 from rmtweights.data import load_dataset
@@ -341,3 +343,15 @@ def test_stacked_dense_forward_equals_vmap_for_mlps_only(data, model, kwargs, de
     ref = torch.stack([m(xb) for m, xb in zip(models, x)]).detach()
     assert got.shape == ref.shape == (3, 5, data.num_classes)
     torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-6)  # float32, another summation order
+
+
+def test_stacked_dense_forward_handles_linear_layers_without_bias():
+    torch.manual_seed(0)
+    models = [nn.Sequential(OrderedDict(flatten=nn.Flatten(), fc1=nn.Linear(12, 5, bias=False), relu1=nn.ReLU(),
+                                        fc2=nn.Linear(5, 3))) for _ in range(2)]
+    params = {name: torch.stack([dict(m.named_parameters())[name] for m in models]).detach()
+              for name, _ in models[0].named_parameters()}
+    assert "fc1.bias" not in params
+    x = torch.randn(2, 4, 3, 2, 2)
+    ref = torch.stack([m(xb) for m, xb in zip(models, x)]).detach()
+    torch.testing.assert_close(train._stacked_dense_forward(models[0])(params, x), ref, rtol=1e-5, atol=1e-6)
