@@ -4,16 +4,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
-import pandas as pd
+start(snakemake)
+from rmtweights import io
+from rmtweights.stages.spike_counts import spike_count_tables
 
-from rmtweights import io, stages
-
-fits = pd.concat([io.read_parquet(path) for path in snakemake.input.fits], ignore_index=True)
-training = pd.concat([io.read_parquet(path) for path in snakemake.input.training], ignore_index=True)
-counts, growth = stages.spike_count_tables(fits, training, snakemake.params.widths)
-io.write_table(counts, snakemake.output.counts, csv=snakemake.output.csv)
-io.write_table(growth, snakemake.output.growth, markdown=snakemake.output.markdown)
+counts, growth = spike_count_tables(io.read_parquets(snakemake.input.fits), io.read_parquets(snakemake.input.training),
+                                    snakemake.params.widths)
+out = snakemake.output
+io.write_table(counts, out.counts, csv=out.counts_csv, markdown=out.counts_md)
+io.write_table(growth, out.growth, csv=out.growth_csv, markdown=out.growth_md)

@@ -1,18 +1,15 @@
-"""Snakemake adapter of rule aggregate_table: a study table (mean and SD over seeds)."""
+"""Snakemake adapter of rule aggregate_table: a study table (mean, SD and seed counts)."""
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
-import pandas as pd
+start(snakemake)
+from rmtweights import io
+from rmtweights.stages.aggregate import aggregate
 
-from rmtweights import io, stages
-
-frames = {stage: pd.concat([io.read_parquet(path) for path in snakemake.input[stage]], ignore_index=True)
-          for stage in snakemake.input.keys()}
-table = stages.aggregate(snakemake.params.table, frames)
+frames = {stage: io.read_parquets(snakemake.input[stage]) for stage in snakemake.input.keys()}
+table = aggregate(snakemake.params.table, frames, reason_rows=snakemake.params.reason_rows)
 io.write_table(table, snakemake.output.parquet, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

@@ -4,14 +4,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
+start(snakemake)
 from rmtweights import io, sweeps
 
 p = snakemake.params.bbp
 frame = sweeps.bbp_table([tuple(size) for size in p["sizes"]], tuple(p["thetas"]), p["sigma"], p["draws"], p["seed"],
-                         bema=True)
+                         bema=True, alpha=snakemake.params.alpha)
 table = sweeps.table1_comparison(frame)
 io.write_table(table, snakemake.output.table, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

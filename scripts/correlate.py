@@ -4,12 +4,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
-from rmtweights import io, stages
+start(snakemake)
+from rmtweights import io
+from rmtweights.stages.common import add_run_keys
+from rmtweights.stages.correlation import correlation_table
 
-table = stages.correlation_table(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
-                                 snakemake.params.layer)
-io.write_parquet(stages.add_run_keys(table, snakemake.wildcards), snakemake.output.correlation)
+table = correlation_table(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
+                          io.read_parquet(snakemake.input.fits), snakemake.params.layer)
+io.write_parquet(add_run_keys(table, snakemake.wildcards), snakemake.output.correlation)

@@ -1,15 +1,18 @@
-"""Snakemake adapter of rule fit_mp: sigma, threshold, s-hat and Ave_w per layer and method."""
+"""Snakemake adapter of rule fit_mp: sigma, threshold, s-hat, theta-hat, phi-hat, Ave_w and its curve per layer and method."""
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
-from rmtweights import io, stages
+start(snakemake)
+from rmtweights import io
+from rmtweights.stages.common import add_run_keys
+from rmtweights.stages.mp_fit import fit_tables
 
 p = snakemake.params
-fits = stages.mp_fit_table(io.read_parquet(snakemake.input.spectra), p.methods, alpha=p.alpha, a=p.a, beta=p.beta)
-io.write_parquet(stages.add_run_keys(fits, snakemake.wildcards), snakemake.output.fits)
+tables = fit_tables(io.read_parquet(snakemake.input.spectra), p.methods, alpha=p.alpha, a=p.a, beta=p.beta,
+                    k_fraction=p.k_fraction)
+for table, path in zip(tables, (snakemake.output.fits, snakemake.output.spikes, snakemake.output.curve)):
+    io.write_parquet(add_run_keys(table, snakemake.wildcards), path)

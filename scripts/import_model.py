@@ -4,10 +4,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
+start(snakemake)
 from rmtweights import io
 from rmtweights.external import import_model
 

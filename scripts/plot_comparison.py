@@ -4,14 +4,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
-import pandas as pd
-
+start(snakemake)
 from rmtweights import io, plots
 
-spectra = pd.concat([io.read_parquet(path) for path in snakemake.input.spectra], ignore_index=True)
-fits = pd.concat([io.read_parquet(path) for path in snakemake.input.fits], ignore_index=True)
+spectra, fits = io.read_parquets(snakemake.input.spectra), io.read_parquets(snakemake.input.fits)
 io.save_figure(plots.comparison_figure(spectra, fits, snakemake.params.key), snakemake.output.png, snakemake.output.pdf)

@@ -1,13 +1,12 @@
-"""Snakemake adapter of rule prepare_dataset: load (or download) a dataset once, write its summary."""
+"""Snakemake adapter of rule prepare_dataset: load (or download) a dataset once and write its summary."""
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
+start(snakemake)
 import json
 
 from rmtweights import data, io

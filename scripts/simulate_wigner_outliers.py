@@ -4,16 +4,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
+start(snakemake)
 from rmtweights import io
 from rmtweights.rmt import wigner
 
 p = snakemake.params.wigner
 outliers = wigner.outlier_sweep(p["Ns"], p["seeds"], sigma=p["sigma"], interval=tuple(p["interval"]),
-                                growth=p["growth"], c=p["r0"], bulk=p["bulk"])
+                                growth=p["growth"], c=p["c"], bulk=p["bulk"])
 io.write_parquet(outliers, snakemake.output.outliers)
-peche = wigner.peche_check(p["Ns"], snakemake.params.peche_thetas, p["sigma"], p["seeds"])
-io.write_parquet(peche, snakemake.output.peche)
+io.write_parquet(wigner.peche_check(p["Ns"], p["peche_thetas"], p["sigma"], p["seeds"]), snakemake.output.peche)

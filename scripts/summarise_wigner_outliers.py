@@ -1,17 +1,18 @@
-"""Snakemake adapter of rule summarise_wigner_outliers: error per N, fitted rate, figure."""
+"""Snakemake adapter of rule summarise_wigner_outliers: outlier error per N, fitted rate, Peche check, figure."""
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
-sys.stderr = open(snakemake.log[0], "w", buffering=1)  # tracebacks land in the log
-import signal
+from _adapter import start
 
-signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # scancel: unwind, drop temp files
-from rmtweights import io, plots, stages
+start(snakemake)
+from rmtweights import io, plots
+from rmtweights.stages.wigner_summary import wigner_summary_tables
 
-outliers = io.read_parquet(snakemake.input.outliers)
-table, rate = stages.wigner_summary_table(outliers, io.read_parquet(snakemake.input.peche))
-io.write_table(table, snakemake.output.summary, markdown=snakemake.output.markdown)
-summary = table[table.quantity == "outliers"]
-io.save_figure(plots.wigner_error_figure(summary, rate), snakemake.output.png, snakemake.output.pdf)
+out = snakemake.output
+errors, peche, rate = wigner_summary_tables(io.read_parquet(snakemake.input.outliers),
+                                            io.read_parquet(snakemake.input.peche))
+io.write_table(errors, out.errors, csv=out.errors_csv, markdown=out.errors_md)
+io.write_table(peche, out.peche, csv=out.peche_csv, markdown=out.peche_md)
+io.save_figure(plots.wigner_error_figure(errors, rate), out.png, out.pdf)

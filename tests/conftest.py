@@ -20,7 +20,8 @@ def fashion_mnist_dir() -> Path:
                if not ((folder / f).is_file() or (folder / f"{f}.gz").is_file())]
     if missing:
         pytest.skip(f"Fashion-MNIST IDX files missing in {folder} ({', '.join(missing)}); "
-                    "install them with `apt-get install dataset-fashion-mnist`")
+                    "install them with `apt-get install dataset-fashion-mnist` (root), or let `make test` do it: "
+                    "RMTW_INSTALL_SYSTEM_PACKAGES=1 (or CI=true)")
     return folder
 
 

@@ -1,19 +1,24 @@
 """rmtweights: random-matrix-theory analysis of neural-network weight matrices.
 
 The library computes; the Snakemake workflow (``Snakefile``, ``workflow/``) wires the stages.
+Entry points for use outside the workflow: :func:`analyze_model` (every layer of a model, a
+state_dict or a weights file), :func:`analyze_matrix` and :func:`analyze_spectrum` (one matrix).
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "MatrixAnalysis", "analyze_matrix", "analyze_spectrum"]
+__all__ = ["__version__", "MatrixAnalysis", "analyze_matrix", "analyze_spectrum", "analyze_model"]
 
-_LAZY = {"MatrixAnalysis", "analyze_matrix", "analyze_spectrum"}
+# Re-exported lazily, so that ``import rmtweights.io`` stays light. The module is named by a string:
+# code fingerprints (rmtweights.provenance) follow static imports only, and a workflow script that
+# imports ``rmtweights.io`` does not run these.
+_LAZY = {"MatrixAnalysis": "rmtweights.analyze", "analyze_matrix": "rmtweights.analyze",
+         "analyze_spectrum": "rmtweights.analyze", "analyze_model": "rmtweights.api"}
 
 
 def __getattr__(name: str):
-    """Re-export :mod:`rmtweights.analyze` lazily (``import rmtweights.io`` stays light)."""
     if name in _LAZY:
-        from rmtweights import analyze
-
-        return getattr(analyze, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rmtweights' has no attribute {name!r}")

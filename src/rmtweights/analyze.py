@@ -1,9 +1,9 @@
 """One weight matrix (or its singular values) in, the paper-000 analysis out.
 
-Pipeline (Sec. 3 of [1]_, conventions of ARCHITECTURE.md):
+Pipeline (Sec. 3 of [1]_, conventions of ``docs/architecture.md``):
 
 1. orient W as n x m with n >= m (transpose otherwise), q = m / n;
-2. singular values in float64 (LAPACK ``gesdd`` via :func:`scipy.linalg.svdvals`),
+2. singular values accurate in float64 (:func:`rmtweights.spectrum.layer_spectrum`),
    :math:`\\gamma_i = \\mathrm{sv}_i / \\sqrt n` sorted descending;
 3. :math:`\\hat\\sigma` by BEMA, Gaussian broadening or the modified MP fit
    (:mod:`rmtweights.rmt.estimators`);
@@ -31,14 +31,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 from numpy.typing import ArrayLike
 
 from rmtweights.rmt.bbp import ave_w, phi_hat, theta_hat
 from rmtweights.rmt.estimators import METHODS, InsufficientDataError, estimate_sigma, modified_mp_fit
 from rmtweights.rmt.threshold import count_spikes, gavish_donoho_threshold, mp_threshold
+from rmtweights.spectrum import check_matrix, layer_spectrum
 
-__all__ = ["MatrixAnalysis", "analyze_matrix", "analyze_spectrum", "singular_values", "THRESHOLDS",
+__all__ = ["MatrixAnalysis", "analyze_matrix", "analyze_spectrum", "THRESHOLDS", "THRESHOLD_METHODS",
            "FRAME_COLUMNS"]
 
 #: Threshold rules: "tw" = eq. (3) of paper 000 (Tracy–Widom corrected MP edge);
@@ -61,12 +61,13 @@ class MatrixAnalysis:
     q : float
         m / n.
     sigma : float
-        Estimated noise standard deviation :math:`\\hat\\sigma` (NaN unless ``status == "ok"``).
+        Estimated noise standard deviation :math:`\\hat\\sigma` (NaN unless ``status == "ok"``); for
+        ``mp_fit`` the amplitude of the modified MP fit (:data:`THRESHOLD_METHODS`).
     gamma_plus : float
         Threshold :math:`\\gamma_+` in gamma units (NaN unless ok).
     s_hat : int
-        Number of gammas above ``gamma_plus``; -1 unless ok (the project's sentinel, as in
-        ``stages.mp_fit_table``).
+        Number of gammas above ``gamma_plus``; -1 when there is none (not ok, or a method without a
+        threshold: :data:`THRESHOLD_METHODS`).
     ave_w : float
         Eq. (6) of paper 000; NaN when ``s_hat == 0`` or not ok.
     gammas : numpy.ndarray
@@ -76,7 +77,12 @@ class MatrixAnalysis:
     method : str
         "bema", "gb" or "mp_fit".
     params : dict
-        alpha, beta, a, threshold (and fraction_mp, nu_max for "mp_fit").
+        alpha, beta, a, threshold (and, for "mp_fit", ``fraction_mp`` and the fitted edge ``nu_max``).
+    gd_threshold : float
+        Gavish–Donoho hard threshold at :math:`\\hat\\sigma`
+        (:func:`rmtweights.rmt.threshold.gavish_donoho_threshold`; NaN unless ok).
+    s_hat_gd : int
+        Number of gammas above ``gd_threshold``; -1 unless ok.
     status : str
         "ok", "skipped" (spectrum too small or degenerate) or "failed" (estimation broke down).
     reason : str
@@ -97,6 +103,8 @@ class MatrixAnalysis:
     params: dict[str, Any]
     status: str = "ok"
     reason: str = ""
+    gd_threshold: float = float("nan")
+    s_hat_gd: int = -1
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table, one row per singular value (``index`` 0 = largest, nullable Int64).
@@ -135,6 +143,7 @@ class MatrixAnalysis:
         row: dict[str, Any] = {
             "method": self.method, "n": self.n, "m": self.m, "q": self.q, "sigma": self.sigma,
             "gamma_plus": self.gamma_plus, "s_hat": self.s_hat, "ave_w": self.ave_w,
+            "gd_threshold": self.gd_threshold, "s_hat_gd": self.s_hat_gd,
             "gamma_max": float(self.gammas[0]) if self.gammas.size else float("nan"),
             "status": self.status, "reason": self.reason,
         }
@@ -174,12 +183,24 @@ def _rank_tolerance(gammas: np.ndarray, n: int) -> float:
 
 def _estimate(gammas: np.ndarray, q: float, method: str, alpha: float, a: int,
               params: dict[str, Any]) -> float:
-    """sigma-hat by ``method``; the modified MP fit also records fraction_mp and nu_max in params."""
+    """sigma-hat by ``method`` (every estimator that starts from BEMA gets the same ``alpha``); the
+    modified MP fit also records its fitted edge ``nu_max`` and ``fraction_mp`` in ``params``."""
     if method == "mp_fit":
-        fit = modified_mp_fit(gammas, q, a=a)
+        fit = modified_mp_fit(gammas, q, a=a, alpha=alpha)
         params.update(fraction_mp=float(fit.fraction_mp), nu_max=float(fit.nu_max))
         return float(fit.sigma)
     return float(estimate_sigma(gammas, q, method, alpha=alpha, a=a))
+
+
+#: Methods whose sigma is a noise level that eq. (3) of [1]_ can use. The modified MP fit (Sec. 4 of
+#: paper 001) is not one of them: with the lower edge fixed at the smallest value and the upper edge
+#: nu_+ free, the density's mass is free too, and its sigma is an amplitude that absorbs the part of the
+#: spectrum that is not MP. Its fitted edge is no substitute either: on pure Gaussian noise
+#: nu_+/(1 + sqrt q) comes out about 1 % below the true sigma (400 x 200 ... 1000 x 500, 10 seeds
+#: each), which puts eq. (3)'s threshold below the Tracy-Widom quantile and reports spikes in 5 to 13
+#: of 20 noise matrices instead of the design level beta = 10 %. Its row therefore reports the fit
+#: (sigma, nu_max, fraction_mp) and no threshold, s-hat, theta-hat, phi-hat or Ave_w.
+THRESHOLD_METHODS: tuple[str, ...] = ("bema", "gb")
 
 
 def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alpha: float = 0.2,
@@ -270,71 +291,28 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
                        f"{method} estimate of sigma is {sigma!r}, not a positive number "
                        "(bulk of the spectrum is zero: rank-deficient or degenerate matrix)")
 
+    if method not in THRESHOLD_METHODS:  # the modified MP fit: the fit, no threshold
+        nan = np.full(gammas.shape, np.nan)
+        return MatrixAnalysis(n=n, m=m, q=q, sigma=sigma, gamma_plus=float("nan"), s_hat=-1, ave_w=float("nan"),
+                              gammas=gammas, theta_hat=nan, phi_hat=nan.copy(), method=method, params=params)
     if threshold == "tw":
         gamma_plus = mp_threshold(sigma, q, n, beta)  # eq. (3) of [1]
     else:
         gamma_plus = gavish_donoho_threshold(sigma, q)
     phis = phi_hat(gammas, sigma, q)  # eq. (4) of [1]
+    gd = float(gavish_donoho_threshold(sigma, q))
     return MatrixAnalysis(
         n=n, m=m, q=q, sigma=sigma, gamma_plus=float(gamma_plus),
         s_hat=count_spikes(gammas, gamma_plus),
         ave_w=ave_w(phis, gammas, gamma_plus),  # eq. (6) of [1]
         gammas=gammas, theta_hat=theta_hat(gammas, sigma, q), phi_hat=phis,
-        method=method, params=params)
-
-
-def _as_matrix(W: Any) -> np.ndarray:
-    """A 2-d real float array view of ``W`` (numpy array, nested lists or a torch tensor)."""
-    if hasattr(W, "detach") and hasattr(W, "cpu"):  # torch.Tensor without importing torch
-        W = W.detach().cpu().numpy()
-    arr = np.asarray(W)
-    if arr.ndim != 2:
-        raise ValueError(f"W must be a 2-d matrix, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"W is empty (shape {arr.shape})")
-    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"W must be a real numeric matrix, got dtype {arr.dtype}")
-    bad = int(np.count_nonzero(~np.isfinite(arr)))
-    if bad:
-        raise ValueError(f"W contains {bad} NaN/Inf entr{'y' if bad == 1 else 'ies'} (shape {arr.shape})")
-    return arr
-
-
-def singular_values(W: ArrayLike) -> np.ndarray:
-    """Singular values of a real matrix in float64, descending.
-
-    A float64 copy (also for float32 input: the small singular values of the bulk need the
-    precision) is handed to LAPACK ``gesdd`` without vectors (:func:`scipy.linalg.svdvals`,
-    ``overwrite_a=True``, ``check_finite=False``), falling back to ``gesvd`` if ``gesdd`` does not
-    converge. The matrix is transposed first so that it is tall (n >= m).
-
-    Raises
-    ------
-    ValueError
-        Not 2-d, empty, complex or containing NaN/Inf.
-    numpy.linalg.LinAlgError
-        Neither driver converged.
-    """
-    return _svdvals(_as_matrix(W))
-
-
-def _svdvals(arr: np.ndarray) -> np.ndarray:
-    """gesdd (gesvd fallback) singular values of a validated matrix, on a float64 tall copy."""
-    if arr.shape[0] < arr.shape[1]:
-        arr = arr.T
-    work = np.array(arr, dtype=np.float64, order="F", copy=True)
-    try:
-        return scipy.linalg.svd(work, compute_uv=False, overwrite_a=True, check_finite=False,
-                                lapack_driver="gesdd")
-    except np.linalg.LinAlgError:
-        work = np.array(arr, dtype=np.float64, order="F", copy=True)
-        return scipy.linalg.svd(work, compute_uv=False, overwrite_a=True, check_finite=False,
-                                lapack_driver="gesvd")
+        method=method, params=params, gd_threshold=gd, s_hat_gd=count_spikes(gammas, gd))
 
 
 def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, beta: float = 0.1,
                    a: int = 15, threshold: str = "tw") -> MatrixAnalysis:
-    """Analyse one weight matrix: SVD, then :func:`analyze_spectrum`.
+    """Analyse one weight matrix: its singular values (:func:`rmtweights.spectrum.layer_spectrum`),
+    then :func:`analyze_spectrum`.
 
     Parameters
     ----------
@@ -346,7 +324,8 @@ def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, be
     Returns
     -------
     MatrixAnalysis
-        ``status`` "failed" if the SVD does not converge; see :func:`analyze_spectrum`.
+        ``status`` "skipped" for an all-zero matrix, "failed" if no decomposition converges; see
+        :func:`analyze_spectrum`.
 
     Raises
     ------
@@ -354,11 +333,16 @@ def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, be
         Bad options, or W not a finite, non-empty, real 2-d matrix.
     """
     _check_options(method, alpha, beta, a, threshold)
-    arr = _as_matrix(W)
-    n, m = max(arr.shape), min(arr.shape)
-    try:
-        sv = _svdvals(arr)
-    except np.linalg.LinAlgError as err:
+    if hasattr(W, "detach") and hasattr(W, "cpu"):  # torch.Tensor without importing torch
+        W = W.detach().cpu()
+    reason = check_matrix(W)
+    if reason is not None:
+        raise ValueError(f"W: {reason}")
+    shape = tuple(W.shape)
+    n, m = max(shape), min(shape)
+    result = layer_spectrum(W if shape[0] >= shape[1] else W.T, min_dim=0)
+    if result.status != "ok":
         params = {"alpha": float(alpha), "beta": float(beta), "a": int(a), "threshold": threshold}
-        return _not_ok(n, m, np.empty(0), method, params, "failed", f"SVD did not converge: {err}")
-    return analyze_spectrum(sv, n, m, method, alpha=alpha, beta=beta, a=a, threshold=threshold)
+        gammas = np.zeros(m) if "all-zero" in result.reason else np.empty(0)  # a zero matrix has m zero values
+        return _not_ok(n, m, gammas, method, params, result.status, result.reason)
+    return analyze_spectrum(result.sv, n, m, method, alpha=alpha, beta=beta, a=a, threshold=threshold)

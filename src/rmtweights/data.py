@@ -62,6 +62,7 @@ __all__ = [
     "iterate_minibatches",
     "summarize",
     "load_dataset",
+    "load_prepared",
     "make_synthetic",
     "read_cifar10_batches",
     "read_idx",
@@ -246,6 +247,26 @@ def summarize(splits: DatasetSplits) -> dict[str, Any]:
         "mean": [float(v) for v in splits.mean],
         "std": [float(v) for v in splits.std],
     }
+
+
+def load_prepared(spec: Mapping[str, Any], summary: Mapping[str, Any], *,
+                  device: str | torch.device = "cpu") -> DatasetSplits:
+    """Load the data set a workflow rule was given and check it is the one ``prepare_dataset`` described.
+
+    ``spec`` has ``source``, ``data_dir``, ``synthetic`` and ``download`` (the workflow's dataset
+    params); ``summary`` is what :func:`summarize` returned when the data set was prepared (the
+    rule's ``resources/datasets/<name>.json`` input). A data set whose files changed since then
+    (other sizes, other normalisation statistics) raises ``ValueError`` naming the differences:
+    rerun ``prepare_dataset`` (delete the summary file) so that everything downstream is rebuilt.
+    """
+    splits = load_dataset(spec["source"], spec["data_dir"], synthetic=spec["synthetic"],
+                          download=spec["download"], device=device)
+    now = summarize(splits)
+    changed = sorted(key for key in set(now) | set(summary) if key != "source" and now.get(key) != summary.get(key))
+    if changed:
+        raise ValueError(f"data set {spec['source']!r} ({now['source']}) differs from the one prepared "
+                         f"earlier in {changed}; delete its summary in resources/datasets/ and rerun")
+    return splits
 
 
 def iterate_minibatches(

@@ -65,17 +65,19 @@ def _rmtweights_checkpoint(path: str, seed: int | None):
     return dict(state), init
 
 
-def import_model(spec: Mapping[str, Any], *, download: bool = False, seed: int = 0) -> tuple[dict, dict]:
+def import_model(spec: Mapping[str, Any], *, download: bool = False) -> tuple[dict, dict]:
     """The (given, initial) checkpoints of an external model spec.
 
     ``spec`` has either ``torchvision`` (a model name) and ``weights`` (a local state_dict file, or
     ``None`` to download torchvision's default weights when ``download``), or ``checkpoint`` (a file
-    written by :func:`rmtweights.train.train_model`). Both returned dicts hold ``model_state``; for
+    written by :func:`rmtweights.train.train_model`); ``seed`` (optional) seeds the initial state
+    (default: the checkpoint's training seed, or 0). Both returned dicts hold ``model_state``; for
     rmtweights checkpoints they also hold what :func:`rmtweights.train.load_trained_model` needs, so
     the keep-top-s evaluation can run when the spec names a dataset.
     """
     if ("torchvision" in spec) == ("checkpoint" in spec):
         raise ValueError(f"external model spec needs exactly one of `torchvision` or `checkpoint`, got {dict(spec)}")
+    seed = spec.get("seed")
     if "torchvision" in spec:
-        return _torchvision_model(spec["torchvision"], spec.get("weights"), download, seed)
-    return _rmtweights_checkpoint(spec["checkpoint"], spec.get("seed"))
+        return _torchvision_model(spec["torchvision"], spec.get("weights"), download, 0 if seed is None else int(seed))
+    return _rmtweights_checkpoint(spec["checkpoint"], seed)

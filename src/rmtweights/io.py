@@ -1,6 +1,7 @@
 """Disk I/O: Parquet tables and torch checkpoints, always written atomically.
 
-The only module of the library that touches disk (ARCHITECTURE.md, "Data contracts"): a write goes to
+With :mod:`rmtweights.weights` (which reads weights files), the only module of the library that touches
+disk (``docs/architecture.md``, "Data contracts"): a write goes to
 a temporary file in the target's folder and is renamed over the target, so a killed job never leaves
 a half-written output behind. Checkpoints load with ``weights_only=True``; a corrupt or truncated
 file raises :class:`CheckpointError` naming the file.
@@ -22,6 +23,7 @@ __all__ = [
     "atomic_path",
     "write_parquet",
     "read_parquet",
+    "read_parquets",
     "write_table",
     "save_checkpoint",
     "load_checkpoint",
@@ -61,6 +63,13 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
     """Read a Parquet table written by :func:`write_parquet`."""
     return pd.read_parquet(path, engine="pyarrow")
+
+
+def read_parquets(paths) -> pd.DataFrame:
+    """The concatenation of several Parquet tables (an empty frame for no paths)."""
+    frames = [read_parquet(path) for path in paths]
+    frames = [frame for frame in frames if len(frame.columns)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def write_table(frame: pd.DataFrame, parquet: str | os.PathLike, csv: str | os.PathLike | None = None,

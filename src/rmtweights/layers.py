@@ -1,9 +1,9 @@
-"""Layer weights as matrices, and their singular-value spectra as a tidy table.
+"""Layer weights as matrices: which tensors are layers, and the conv reshapes (with their inverse).
 
-Every ``Linear`` and ``Conv2d`` weight of a model (or of a ``state_dict``) becomes a float64
-NumPy matrix :math:`W` of shape :math:`n \\times m` with :math:`n \\ge m` (transposed when
-needed), :math:`q = m / n \\in (0, 1]`, in forward order (ARCHITECTURE.md, "Numerical
-conventions"). Its singular values :math:`s_1 \\ge \\dots \\ge s_m` are normalised as
+Every weight of a model, of a ``state_dict`` or of a weights file that is a matrix, or a conv
+kernel made into one, becomes a float64 NumPy matrix :math:`W` of shape :math:`n \\times m` with
+:math:`n \\ge m` (transposed when needed), :math:`q = m / n \\in (0, 1]`, in forward order
+(``docs/architecture.md``, "Numerical conventions"). Its singular values :math:`s_1 \\ge \\dots \\ge s_m` are normalised as
 
 .. math::
     \\gamma_k = s_k / \\sqrt{n},
@@ -30,12 +30,22 @@ named reshape (:data:`RESHAPES`):
     the :math:`k_h k_w` matrices :math:`M_{(i,j)} = K[:, :, i, j]` of shape :math:`d \\times c`,
     ordered by :math:`i k_w + j`; their spectra are pooled.
 
-Each matrix (each slice alike) is then transposed if it has fewer rows than columns.
+Each matrix (each slice alike) is then transposed if it has fewer rows than columns. A 3-d
+``Conv1d`` kernel ``(d, c, k)`` is the 4-d kernel ``(d, c, k, 1)``.
+
+**Which tensors are layers.** For an ``nn.Module``: the weights of ``Linear``, ``Conv1d``,
+``Conv2d`` and ``Embedding`` modules. For a ``state_dict`` or a weights file (no architecture):
+:func:`classify` decides from the name, shape and dtype alone. Floating tensors whose name ends in
+``weight`` with 2 dimensions are matrices (``Linear``, and GPT-2's transposed ``Conv1D``, which has
+the same singular values), embedding tables and language-model heads get ``kind = "embedding"``
+(by name, :data:`EMBEDDING_PATTERN`) so that tables can keep or drop them, 3- and 4-d ones are conv
+kernels; every other tensor (biases and normalisation scales, integer or boolean buffers, tensors
+not named as weights) is *skipped with a reason*, never silently dropped.
 
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
-   Weight Matrices based on Random Matrix Theory" (papers/000), eq. (2), Sec. 4, Table 2.
+   Weight Matrices based on Random Matrix Theory" preprint (2025), eq. (2), Sec. 4, Table 2.
 .. [2] X. Zhang, J. Zou, K. He, J. Sun, "Accelerating very deep convolutional networks for
    classification and detection", IEEE TPAMI 38 (2016) 1943-1955, doi:10.1109/TPAMI.2015.2502579.
 .. [3] M. Jaderberg, A. Vedaldi, A. Zisserman, "Speeding up convolutional neural networks with
@@ -44,33 +54,44 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-import scipy.linalg
 import torch
 from torch import nn
 
 __all__ = [
     "RESHAPES",
-    "SPECTRA_COLUMNS",
+    "KINDS",
+    "EMBEDDING_PATTERN",
     "LayerMatrix",
+    "SkippedTensor",
+    "classify",
     "conv_matrix",
+    "conv_kernel",
+    "layer_matrix",
     "layer_matrices",
-    "spectra_frame",
+    "strip_wrapper_prefixes",
+    "tensor_layers",
     "weight_tensors",
 ]
 
 RESHAPES: tuple[str, ...] = ("spatial", "flatten", "slices")
 
-#: Columns of :func:`spectra_frame`, in order.
-SPECTRA_COLUMNS: tuple[str, ...] = ("layer", "kind", "reshape", "n", "m", "q", "index", "sv", "gamma",
-                                    "status", "reason")
+#: Values of the ``kind`` column: a linear layer's matrix, an embedding table or language-model head,
+#: a 1-d or a 2-d convolution kernel.
+KINDS: tuple[str, ...] = ("linear", "embedding", "conv1d", "conv")
+
+#: Names of 2-d weights that are embedding tables or language-model heads (vocabulary x width):
+#: ``*embed*`` (BERT ``word_embeddings``, LLaMA ``embed_tokens``), GPT-2 ``wte``/``wpe``, ``lm_head``,
+#: T5 ``shared``, Meta LLaMA ``tok_embeddings`` and its head ``output`` (at the top level only).
+EMBEDDING_PATTERN = re.compile(r"embed|(^|\.)(wte|wpe|lm_head|shared|tok_embeddings)\.weight$|^output\.weight$")
 
 # prefixes that wrappers add to state_dict keys (torch.compile, DataParallel / DDP)
 _WRAPPER_PREFIXES = ("_orig_mod.", "module.")
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing array fields elementwise is ambiguous
@@ -80,20 +101,20 @@ class LayerMatrix:
     Attributes
     ----------
     name : str
-        Module name: ``fc1``, ``conv2`` for :mod:`rmtweights.models`; dotted for nested models
-        (``features.3``, ``classifier.1`` in torchvision's AlexNet).
-    kind : {"linear", "conv"}
+        Layer name: the module's (``fc1``, ``features.3``) or the tensor's without ``.weight``.
+    kind : str
+        One of :data:`KINDS`.
     matrix : numpy.ndarray
         float64, ``n x m`` with ``n >= m``; for ``reshape="slices"`` a stack ``kh*kw x n x m``
         (slice ``i*kw + j`` is ``K[:, :, i, j]``, oriented like every slice).
     shape : tuple of int
-        Shape of the original weight (``(out, in)`` or ``(d, c, kh, kw)``).
+        Shape of the original weight (``(out, in)``, ``(d, c, k)`` or ``(d, c, kh, kw)``).
     reshape : str
         The reshape mode requested (one of :data:`RESHAPES`); it does not change a linear
         layer's matrix but is kept so that every row says which extraction produced it.
     transposed : bool
-        True when the matrix was transposed to get ``n >= m`` (relative to torch's ``out x in``
-        for linear layers and to the reshape's definition for conv layers).
+        True when the matrix was transposed to get ``n >= m`` (relative to the weight's own
+        ``out x in`` layout for 2-d weights and to the reshape's definition for kernels).
     """
 
     name: str
@@ -124,37 +145,18 @@ class LayerMatrix:
         return list(self.matrix) if self.matrix.ndim == 3 else [self.matrix]
 
 
-def weight_tensors(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]) -> list[tuple[str, str, torch.Tensor]]:
-    """``(name, kind, weight)`` of every ``Linear`` and ``Conv2d`` weight, in forward order.
+@dataclass(frozen=True)
+class SkippedTensor:
+    """A tensor that was considered and is not analysed, with the reason (a row, never silence)."""
 
-    For a module, ``named_modules()`` order (registration order, which is forward order for
-    ``nn.Sequential`` models and torchvision's AlexNet and VGG); for a ``state_dict``, key order,
-    taking ``<name>.weight`` entries with 2 dimensions as linear and 4 dimensions as conv (so an
-    embedding table in a state_dict would count as linear). ``_orig_mod.`` (``torch.compile``) and
-    ``module.`` (``DataParallel``) prefixes are stripped. Tensors are returned as they are (no
-    copy), so this also works for models on the ``meta`` device.
-    """
-    out: list[tuple[str, str, torch.Tensor]] = []
-    if isinstance(model_or_state_dict, nn.Module):
-        for name, module in model_or_state_dict.named_modules():
-            if isinstance(module, nn.Linear):
-                out.append((_strip(name), "linear", module.weight))
-            elif isinstance(module, nn.Conv2d):
-                out.append((_strip(name), "conv", module.weight))
-        return out
-    if not isinstance(model_or_state_dict, Mapping):
-        raise ValueError(f"expected an nn.Module or a state_dict, got {type(model_or_state_dict).__name__}")
-    for key, tensor in model_or_state_dict.items():
-        if not key.endswith(".weight") or not isinstance(tensor, torch.Tensor):
-            continue
-        if tensor.ndim == 2:
-            out.append((_strip(key[: -len(".weight")]), "linear", tensor))
-        elif tensor.ndim == 4:
-            out.append((_strip(key[: -len(".weight")]), "conv", tensor))
-    return out
+    name: str
+    shape: tuple[int, ...]
+    reason: str
+    kind: str = "other"
 
 
-def _strip(name: str) -> str:
+def strip_wrapper_prefixes(name: str) -> str:
+    """``_orig_mod.`` (``torch.compile``) and ``module.`` (``DataParallel``) prefixes removed."""
     changed = True
     while changed:
         changed = False
@@ -164,28 +166,173 @@ def _strip(name: str) -> str:
     return name
 
 
+def _layer_name(key: str) -> str:
+    """``encoder.fc.weight`` -> ``encoder.fc``; ``in_proj_weight`` keeps its name."""
+    return key[: -len(".weight")] if key.endswith(".weight") else key
+
+
+def classify(name: str, shape: Sequence[int], dtype: torch.dtype | str) -> tuple[str | None, str]:
+    """Whether a named tensor of a state_dict or weights file is a layer, and of which kind.
+
+    Returns ``(kind, "")`` for a layer (``kind`` in :data:`KINDS`) and ``(None, reason)`` otherwise.
+    Only floating tensors whose name ends in ``weight`` with 2 (matrix), 3 (``Conv1d`` kernel) or 4
+    (``Conv2d`` kernel) dimensions are layers; 2-d ones whose name matches
+    :data:`EMBEDDING_PATTERN` are embeddings. Names are matched after
+    :func:`strip_wrapper_prefixes`.
+    """
+    dims = len(shape)
+    dtype = getattr(torch, dtype) if isinstance(dtype, str) and hasattr(torch, dtype) else dtype
+    if dtype not in _FLOAT_DTYPES:
+        return None, f"{str(dtype).replace('torch.', '')} buffer, not a floating-point weight"
+    if dims <= 1:
+        what = "scalar" if dims == 0 else "1-d tensor (a bias or a normalisation scale)"
+        return None, f"{what}: not a matrix"
+    if not name.endswith("weight"):
+        return None, "not a weight (its name does not end in 'weight')"
+    if dims == 2:
+        return ("embedding" if EMBEDDING_PATTERN.search(name) else "linear"), ""
+    if dims in (3, 4):
+        return ("conv1d" if dims == 3 else "conv"), ""
+    return None, f"{dims}-d tensor: no matrix reshape is defined"
+
+
+def weight_tensors(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]) -> list[tuple[str, str, torch.Tensor]]:
+    """``(name, kind, weight)`` of every layer, in forward order.
+
+    For a module, ``named_modules()`` order (registration order, which is forward order for
+    ``nn.Sequential`` models and torchvision's AlexNet and VGG): ``Linear``, ``Conv1d``, ``Conv2d``
+    and ``Embedding`` weights. For a ``state_dict``, key order and :func:`classify` (tensors that
+    are not layers are left out here; :func:`layer_matrices` with ``skipped=True`` lists them).
+    Wrapper prefixes are stripped. Tensors are returned as they are (no copy), so this also works
+    for models on the ``meta`` device.
+    """
+    if isinstance(model_or_state_dict, nn.Module):
+        kinds = ((nn.Linear, "linear"), (nn.Conv1d, "conv1d"), (nn.Conv2d, "conv"), (nn.Embedding, "embedding"))
+        out = []
+        for name, module in model_or_state_dict.named_modules():
+            kind = next((k for cls, k in kinds if isinstance(module, cls)), None)
+            if kind is not None:
+                out.append((strip_wrapper_prefixes(name), kind, module.weight))
+        return out
+    if not isinstance(model_or_state_dict, Mapping):
+        raise ValueError(f"expected an nn.Module or a state_dict, got {type(model_or_state_dict).__name__}")
+    out = []
+    for key, tensor in model_or_state_dict.items():
+        if not isinstance(tensor, torch.Tensor):
+            continue
+        key = strip_wrapper_prefixes(key)
+        kind, _ = classify(key, tuple(tensor.shape), tensor.dtype)
+        if kind is not None:
+            out.append((_layer_name(key), kind, tensor))
+    return out
+
+
+def _as_4d(weight: torch.Tensor) -> torch.Tensor:
+    """A Conv1d kernel (d, c, k) as the Conv2d kernel (d, c, k, 1)."""
+    return weight.unsqueeze(-1) if weight.ndim == 3 else weight
+
+
+def conv_matrix(kernel: torch.Tensor | np.ndarray, reshape: str) -> torch.Tensor | np.ndarray:
+    """A conv kernel ``(d, c, kh, kw)`` (or ``(d, c, k)``) as a matrix, or a ``slices`` stack, before orientation.
+
+    ``spatial``: ``M[ci*kh + i, do*kw + j] = K[do, ci, i, j]``; ``flatten``:
+    ``M[do, (ci*kh + i)*kw + j] = K[do, ci, i, j]``; ``slices``: ``M[i*kw + j] = K[:, :, i, j]``.
+    Returns the type it is given (torch tensor or NumPy array); :func:`conv_kernel` inverts it.
+    """
+    if reshape not in RESHAPES:
+        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+    is_numpy = isinstance(kernel, np.ndarray)
+    k = torch.from_numpy(kernel) if is_numpy else kernel
+    if k.ndim not in (3, 4):
+        raise ValueError(f"conv kernel must have shape (d, c, kh, kw) or (d, c, k), got {tuple(k.shape)}")
+    k = _as_4d(k)
+    d, c, kh, kw = k.shape
+    if reshape == "spatial":
+        out = k.permute(1, 2, 0, 3).reshape(c * kh, d * kw)
+    elif reshape == "flatten":
+        out = k.reshape(d, c * kh * kw)
+    else:
+        out = k.permute(2, 3, 0, 1).reshape(kh * kw, d, c)
+    return out.numpy() if is_numpy else out
+
+
+def conv_kernel(matrix: torch.Tensor, shape: Sequence[int], reshape: str) -> torch.Tensor:
+    """Inverse of :func:`conv_matrix`: the kernel of ``shape`` whose reshape is ``matrix``.
+
+    ``matrix`` is in the reshape's own layout (not oriented), shape ``(rows, cols)`` or, for
+    ``slices``, ``(kh*kw, d, c)``.
+    """
+    if reshape not in RESHAPES:
+        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+    shape = tuple(int(s) for s in shape)
+    d, c, kh, kw = shape if len(shape) == 4 else (*shape, 1)
+    if reshape == "spatial":
+        kernel = matrix.reshape(c, kh, d, kw).permute(2, 0, 1, 3)
+    elif reshape == "flatten":
+        kernel = matrix.reshape(d, c, kh, kw)
+    else:
+        kernel = matrix.reshape(kh, kw, d, c).permute(2, 3, 0, 1)
+    return kernel.reshape(shape)
+
+
+def layer_matrix(name: str, kind: str, weight: torch.Tensor, reshape: str = "spatial") -> LayerMatrix:
+    """One layer's weight (any float dtype, any device) as an oriented float64 :class:`LayerMatrix`."""
+    if reshape not in RESHAPES:
+        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+    w = weight.detach().to(device="cpu", dtype=torch.float64)
+    matrix = (w if w.ndim == 2 else conv_matrix(w, reshape)).numpy()
+    transposed = matrix.shape[-2] < matrix.shape[-1]
+    if transposed:
+        matrix = np.swapaxes(matrix, -1, -2)
+    return LayerMatrix(name=name, kind=kind, matrix=np.ascontiguousarray(matrix),
+                       shape=tuple(int(s) for s in weight.shape), reshape=reshape, transposed=bool(transposed))
+
+
+def iter_layer_matrices(tensors: Iterable[tuple[str, str, torch.Tensor]], reshape: str = "spatial") -> Iterator[LayerMatrix]:
+    """:func:`layer_matrix` of each ``(name, kind, weight)``, one at a time (memory: one layer)."""
+    for name, kind, weight in tensors:
+        yield layer_matrix(name, kind, weight, reshape)
+
+
+def tensor_layers(entries: Iterable[tuple[str, Sequence[int], torch.dtype | str]], load: Callable[[str], torch.Tensor],
+                  reshape: str = "spatial") -> Iterator[LayerMatrix | SkippedTensor]:
+    """Every named tensor of a state_dict or weights file as a :class:`LayerMatrix`, or a
+    :class:`SkippedTensor` with the reason it is not a layer (:func:`classify`).
+
+    ``entries`` are ``(name, shape, dtype)`` in the file's order; ``load(name)`` returns one tensor and
+    is called only for layers, one at a time, so a memory-mapped file is read layer by layer. Layer
+    names drop the ``.weight`` suffix and wrapper prefixes.
+    """
+    for name, shape, dtype in entries:
+        kind, reason = classify(strip_wrapper_prefixes(name), shape, dtype)
+        layer = _layer_name(strip_wrapper_prefixes(name))
+        if kind is None:
+            yield SkippedTensor(name=strip_wrapper_prefixes(name), shape=tuple(int(s) for s in shape), reason=reason)
+        else:
+            yield layer_matrix(layer, kind, load(name), reshape)
+
+
 def layer_matrices(
     model_or_state_dict: nn.Module | Mapping[str, torch.Tensor],
     reshape: str = "spatial",
     *,
     names: Sequence[str] | None = None,
 ) -> list[LayerMatrix]:
-    """Every ``Linear`` and ``Conv2d`` weight as an ``n x m`` float64 matrix with ``n >= m``.
+    """Every layer's weight (:func:`weight_tensors`) as an ``n x m`` float64 matrix with ``n >= m``.
 
     Parameters
     ----------
     model_or_state_dict : nn.Module or mapping of name -> tensor
         A model, or its ``state_dict`` (e.g. ``io.load_checkpoint(path)["model_state"]``).
     reshape : {"spatial", "flatten", "slices"}
-        How conv kernels become matrices (module docstring); linear layers are unaffected.
+        How conv kernels become matrices (module docstring); 2-d weights are unaffected.
     names : sequence of str, optional
-        Extract only these layers (still in forward order), e.g. one ``{layer}`` of a per-layer
-        rule; ``None`` extracts all.
+        Extract only these layers (still in forward order); ``None`` extracts all.
 
     Returns
     -------
     list of LayerMatrix
-        In forward order (see :func:`weight_tensors`).
+        In forward order.
     """
     if reshape not in RESHAPES:
         raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
@@ -198,120 +345,4 @@ def layer_matrices(
         if unknown:
             raise ValueError(f"unknown layer name(s) {unknown}; available: {available}")
         tensors = [t for t in tensors if t[0] in set(names)]
-    result = []
-    for name, kind, weight in tensors:
-        w = weight.detach().to(device="cpu", dtype=torch.float64).numpy()
-        matrix = w if kind == "linear" else conv_matrix(w, reshape)
-        transposed = matrix.shape[-2] < matrix.shape[-1]
-        if transposed:
-            matrix = np.swapaxes(matrix, -1, -2)
-        result.append(LayerMatrix(name=name, kind=kind, matrix=np.ascontiguousarray(matrix),
-                                  shape=tuple(int(s) for s in w.shape), reshape=reshape,
-                                  transposed=bool(transposed)))
-    return result
-
-
-def conv_matrix(kernel: np.ndarray, reshape: str) -> np.ndarray:
-    """A conv kernel ``(d, c, kh, kw)`` as a matrix (or ``slices`` stack), before orientation.
-
-    ``spatial``: ``M[ci*kh + i, do*kw + j] = K[do, ci, i, j]``; ``flatten``:
-    ``M[do, (ci*kh + i)*kw + j] = K[do, ci, i, j]``; ``slices``: ``M[i*kw + j] = K[:, :, i, j]``.
-    """
-    if kernel.ndim != 4:
-        raise ValueError(f"conv kernel must have shape (d, c, kh, kw), got {kernel.shape}")
-    d, c, kh, kw = kernel.shape
-    if reshape == "spatial":
-        return kernel.transpose(1, 2, 0, 3).reshape(c * kh, d * kw)
-    if reshape == "flatten":
-        return kernel.reshape(d, c * kh * kw)
-    if reshape == "slices":
-        return kernel.transpose(2, 3, 0, 1).reshape(kh * kw, d, c)
-    raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
-
-
-def spectra_frame(layers: list[LayerMatrix], *, min_dim: int = 10) -> pd.DataFrame:
-    """Singular values of each layer matrix, one row per value (tidy, long).
-
-    .. math::
-        \\gamma_k = s_k / \\sqrt{n}, \\qquad k = 0, \\dots, m - 1 \\text{ (descending)},
-
-    the normalisation under which eq. (2) of [1]_ holds. Singular values come from
-    ``scipy.linalg.svdvals`` (LAPACK ``gesdd``); for ``slices`` the ``kh*kw`` spectra are pooled
-    and sorted together, ``n`` and ``m`` are those of one slice and ``index`` runs over the
-    ``kh*kw*m`` pooled values.
-
-    A layer that cannot be analysed keeps one row with ``sv`` and ``gamma`` NaN, ``index`` NA and a
-    ``status``/``reason``: ``"skipped"`` when ``m <= min_dim`` (the default skips a 10-way
-    classification head: too few values for a spectral fit) or when the matrix is all zeros,
-    ``"failed"`` for non-finite entries or an SVD that does not converge.
-
-    Parameters
-    ----------
-    layers : list of LayerMatrix
-        From :func:`layer_matrices`.
-    min_dim : int
-        Layers with ``m <= min_dim`` are skipped.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`SPECTRA_COLUMNS`: ``layer, kind, reshape`` (str), ``n, m`` (int64),
-        ``q`` (float64), ``index`` (nullable Int64; 0 = largest), ``sv, gamma`` (float64),
-        ``status`` (``"ok" | "skipped" | "failed"``), ``reason`` (``""`` when ok).
-    """
-    if int(min_dim) != min_dim or min_dim < 0:
-        raise ValueError(f"min_dim={min_dim!r} must be a non-negative integer")
-    frames = [_layer_frame(layer, int(min_dim)) for layer in layers]
-    if not frames:
-        return _empty_frame()
-    return pd.concat(frames, ignore_index=True)[list(SPECTRA_COLUMNS)]
-
-
-def _layer_frame(layer: LayerMatrix, min_dim: int) -> pd.DataFrame:
-    n, m = layer.n, layer.m
-    status, reason = "ok", ""
-    matrix = layer.matrix
-    if m <= min_dim:
-        status, reason = "skipped", f"m={m} <= min_dim={min_dim}: too few singular values for a spectral fit"
-    elif not np.all(np.isfinite(matrix)):
-        status, reason = "failed", "matrix has NaN or infinite entries"
-    elif not np.any(matrix):
-        status, reason = "skipped", "all-zero matrix (no spectrum to analyse)"
-    sv = np.full(1, np.nan)
-    if status == "ok":
-        try:
-            if matrix.ndim == 3:  # slices: batched gesdd, spectra pooled
-                sv = np.linalg.svd(matrix, compute_uv=False).ravel()
-            else:
-                sv = scipy.linalg.svdvals(matrix, check_finite=False)
-        except (np.linalg.LinAlgError, ValueError) as err:
-            status, reason = "failed", f"SVD did not converge: {err}"
-            sv = np.full(1, np.nan)
-    if status == "ok":
-        sv = np.sort(sv)[::-1]
-        index = pd.array(np.arange(sv.size), dtype="Int64")
-    else:
-        index = pd.array([pd.NA], dtype="Int64")
-    return pd.DataFrame({
-        "layer": layer.name,
-        "kind": layer.kind,
-        "reshape": layer.reshape,
-        "n": np.int64(n),
-        "m": np.int64(m),
-        "q": float(m / n),
-        "index": index,
-        "sv": sv,
-        "gamma": sv / np.sqrt(n),  # gamma_k = s_k / sqrt(n), normalisation of eq. (2) of [1]
-        "status": status,
-        "reason": reason,
-    })
-
-
-def _empty_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "layer": pd.Series(dtype=object), "kind": pd.Series(dtype=object), "reshape": pd.Series(dtype=object),
-        "n": pd.Series(dtype="int64"), "m": pd.Series(dtype="int64"), "q": pd.Series(dtype="float64"),
-        "index": pd.Series(dtype="Int64"), "sv": pd.Series(dtype="float64"),
-        "gamma": pd.Series(dtype="float64"), "status": pd.Series(dtype=object),
-        "reason": pd.Series(dtype=object),
-    })
+    return list(iter_layer_matrices(tensors, reshape))

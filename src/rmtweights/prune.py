@@ -77,7 +77,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rmtweights.layers import RESHAPES
+from rmtweights.layers import RESHAPES, conv_kernel, conv_matrix
 
 __all__ = [
     "METHODS",
@@ -105,27 +105,19 @@ def _check_layer(layer: nn.Module, name: str) -> None:
 
 
 def _weight_to_matrices(weight: torch.Tensor, reshape: str) -> torch.Tensor:
-    """Layer weight -> stack of matrices (B, rows, cols); B = kh kw for ``slices``, else 1."""
+    """Layer weight -> stack of matrices (B, rows, cols): B = kh kw for ``slices``, else 1
+    (:func:`rmtweights.layers.conv_matrix`, before orientation)."""
     if weight.ndim == 2:  # Linear: out x in
         return weight.unsqueeze(0)
-    d, c, kh, kw = weight.shape
-    if reshape == "spatial":  # M[(ci, i), (do, j)] = K[do, ci, i, j]
-        return weight.permute(1, 2, 0, 3).reshape(1, c * kh, d * kw)
-    if reshape == "flatten":  # d x (c kh kw)
-        return weight.reshape(1, d, c * kh * kw)
-    return weight.permute(2, 3, 0, 1).reshape(kh * kw, d, c)  # slices: K[:, :, i, j], d x c
+    mats = conv_matrix(weight, reshape)
+    return mats if mats.ndim == 3 else mats.unsqueeze(0)
 
 
 def _matrices_to_weight(mats: torch.Tensor, shape: torch.Size | tuple[int, ...], reshape: str) -> torch.Tensor:
-    """Inverse of :func:`_weight_to_matrices`."""
+    """Inverse of :func:`_weight_to_matrices` (:func:`rmtweights.layers.conv_kernel`)."""
     if len(shape) == 2:
         return mats[0]
-    d, c, kh, kw = shape
-    if reshape == "spatial":
-        return mats[0].reshape(c, kh, d, kw).permute(2, 0, 1, 3)
-    if reshape == "flatten":
-        return mats[0].reshape(d, c, kh, kw)
-    return mats.reshape(kh, kw, d, c).permute(2, 3, 0, 1)
+    return conv_kernel(mats if reshape == "slices" else mats[0], shape, reshape)
 
 
 def _svd(weight: torch.Tensor, reshape: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

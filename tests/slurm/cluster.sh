@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
 # A throw-away single-node SLURM cluster for tests/slurm (and for trying profiles/slurm by hand).
 #
-#   tests/slurm/cluster.sh start    install slurm-wlm + munge if missing, write the config, start
-#                                   munged, slurmctld and slurmd, wait until the node is idle
-#   tests/slurm/cluster.sh stop     cancel our jobs, stop the daemons by pid file, drop the links
+#   tests/slurm/cluster.sh install  apt-get install slurm-wlm + munge (root; the only step that
+#                                   changes the system; the tests call it only with CI=true or
+#                                   RMTW_INSTALL_SYSTEM_PACKAGES=1)
+#   tests/slurm/cluster.sh start    write the config, start munged, slurmctld and slurmd, wait
+#                                   until the node is idle (fails, saying so, if not installed)
+#   tests/slurm/cluster.sh stop     cancel our jobs, stop the daemons by pid file
 #   tests/slurm/cluster.sh status   daemons, node state, queue; exit 0 only if the cluster answers
-#   tests/slurm/cluster.sh env      print `export SLURM_CONF=...` (eval it before sbatch/squeue)
+#   tests/slurm/cluster.sh env      print the exports of SLURM_CONF and PATH (eval it before
+#                                   sbatch/squeue/snakemake)
 #
 # Everything lives in $RMTW_SLURM_DIR (default /tmp/rmtw-slurm): etc/ (slurm.conf, gres.conf),
-# munge/ (key, socket), state/, spool/, log/, run/ (pid files). Needs root (daemons, apt-get,
-# mknod); no systemd. The node is this machine (`slurmd -C`), in two partitions, `main` (default)
-# and `gpu`, with one fake GPU: gres `gpu:fake:1` backed by a character device made with mknod,
-# so `sbatch --gpus=1` (and `--gpus=fake:1`) schedule and run, one GPU job at a time.
+# munge/ (key, socket), state/, spool/, log/, run/ (pid files), dev/ (the fake GPU), bin/ (srun).
+# Nothing outside it is written (no /etc, no /dev): every daemon and client reads etc/slurm.conf
+# through SLURM_CONF or -f. Needs root (daemons as SlurmUser=root, mknod); no systemd. The node
+# is this machine (`slurmd -C`), in two partitions, `main` (default) and `gpu`, with one fake GPU:
+# gres `gpu:fake:1` backed by a character device made with mknod in dev/, so `sbatch --gpus=1`
+# (and `--gpus=fake:1`) schedule and run, one GPU job at a time.
+#
+# srun inside jobs: the slurm-jobstep executor (snakemake_executor_plugin_slurm_jobstep) removes
+# every SLURM_*, SRUN_* and SBATCH_* variable except the job's identity, SLURM_CONF included,
+# before it calls `srun` through the shell; srun would then read /etc/slurm/slurm.conf. PATH is
+# kept, so bin/srun, a wrapper that sets SLURM_CONF and execs the real srun, goes first on the
+# PATH of whoever submits (`env` prints it; sbatch --export=ALL hands it to the jobs).
 #
 # No accounting (no slurmdbd): sacct cannot see jobs, so clients must use `squeue` for status
 # (`--slurm-status-command squeue`); MinJobAge=300 keeps finished jobs visible to squeue and
 # `scontrol show job` for 5 minutes, at least 3x the plugin's first status interval (40 s default).
-#
-# One system path is touched: /etc/slurm/slurm.conf becomes a symlink to our config while the
-# cluster runs (removed by stop). The slurm-jobstep executor strips SLURM_* variables, SLURM_CONF
-# included, before calling `srun` inside a job, so srun only finds the default path. An existing
-# /etc/slurm/slurm.conf that is not our link is never replaced: start fails and says so.
 set -euo pipefail
 
 BASE=${RMTW_SLURM_DIR:-/tmp/rmtw-slurm}
@@ -29,9 +36,9 @@ SLURMD_PORT=${RMTW_SLURM_SLURMD_PORT:-16818}
 # task/affinity needs sched_setaffinity; under gVisor it works, elsewhere task/none is the fallback.
 TASK_PLUGIN=${RMTW_SLURM_TASK_PLUGIN:-task/affinity}
 START_TIMEOUT=${RMTW_SLURM_START_TIMEOUT:-60}
-SYSTEM_CONF=/etc/slurm/slurm.conf
 CONF=$BASE/etc/slurm.conf
-FAKE_GPU=/dev/rmtw-fakegpu0
+FAKE_GPU=$BASE/dev/gpu0  # slurm takes the GPU's index from the trailing digits
+WRAPPERS=$BASE/bin
 NODE=$(hostname -s)
 
 export SLURM_CONF=$CONF
@@ -68,13 +75,18 @@ stop_pid() {
     rm -f "$pidfile"
 }
 
+installed() {
+    local tool
+    for tool in slurmctld slurmd sbatch srun squeue scontrol munged; do
+        command -v "$tool" >/dev/null || return 1
+    done
+}
+
 install_packages() {
-    if command -v slurmctld >/dev/null && command -v slurmd >/dev/null \
-        && command -v sbatch >/dev/null && command -v munged >/dev/null; then
-        return 0
-    fi
+    installed && return 0
     [[ $(id -u) -eq 0 ]] || die "slurm-wlm/munge are missing and installing them needs root"
     command -v apt-get >/dev/null || die "slurm-wlm/munge are missing and apt-get is not available"
+    mkdir -p "$BASE/log"
     log "installing slurm-wlm and munge (apt-get)"
     # The dpkg lock may be held by a parallel apt-get for a while: wait for it, not fail.
     local i
@@ -184,21 +196,33 @@ start_munge() {
     die "munged socket did not appear; see $d/munged.log"
 }
 
-link_system_conf() {
-    if [[ -L $SYSTEM_CONF && $(readlink "$SYSTEM_CONF") == "$CONF" ]]; then
+# The real srun: the first on PATH that is not our wrapper (PATH may already start with $WRAPPERS).
+real_srun() {
+    local dir
+    local IFS=:
+    for dir in $PATH; do
+        [[ -n $dir && $dir != "$WRAPPERS" && -x $dir/srun && ! -d $dir/srun ]] || continue
+        echo "$dir/srun"
         return 0
-    fi
-    if [[ -e $SYSTEM_CONF || -L $SYSTEM_CONF ]]; then
-        die "$SYSTEM_CONF exists and is not ours; srun inside jobs would read it instead of $CONF"
-    fi
-    mkdir -p "$(dirname "$SYSTEM_CONF")"
-    ln -s "$CONF" "$SYSTEM_CONF"
+    done
+    return 1
 }
 
-unlink_system_conf() {
-    if [[ -L $SYSTEM_CONF && $(readlink "$SYSTEM_CONF") == "$CONF" ]]; then
-        rm -f "$SYSTEM_CONF"
-    fi
+# bin/srun: srun with our SLURM_CONF, for jobs whose SLURM_CONF the jobstep executor removed.
+write_srun_wrapper() {
+    local srun tmp
+    srun=$(real_srun) || die "srun not found on PATH"
+    mkdir -p "$WRAPPERS"
+    tmp=$(mktemp "$WRAPPERS/srun.XXXXXX")
+    cat >"$tmp" <<EOF
+#!/usr/bin/env bash
+# Written by tests/slurm/cluster.sh: srun of the test cluster. The slurm-jobstep executor strips
+# SLURM_CONF (with every SLURM_* variable) before calling srun inside a job; put it back.
+export SLURM_CONF=$(printf %q "$CONF")
+exec $(printf %q "$srun") "\$@"
+EOF
+    chmod 755 "$tmp"
+    mv -f "$tmp" "$WRAPPERS/srun"
 }
 
 cluster_answers() {
@@ -232,9 +256,10 @@ wait_for_idle() {
 }
 
 cmd_start() {
-    [[ $(id -u) -eq 0 ]] || die "must run as root (daemons, mknod, apt-get)"
-    mkdir -p "$BASE"/{etc,state,spool,log,run}
-    install_packages
+    [[ $(id -u) -eq 0 ]] || die "must run as root (daemons, mknod)"
+    installed || die "slurm-wlm/munge are not installed: run '$0 install' (root, apt-get) first"
+    mkdir -p "$BASE"/{etc,state,spool,log,run,dev}
+    write_srun_wrapper
     if pid_alive "$BASE/run/slurmctld.pid" slurmctld && pid_alive "$BASE/run/slurmd.pid" slurmd \
         && pid_alive "$BASE/munge/munged.pid" munged && cluster_answers; then
         wait_for_idle || die "cluster is running but its node is not usable"
@@ -243,7 +268,7 @@ cmd_start() {
     fi
     # Partial or stale: stop whatever is left and start from a clean state.
     cmd_stop >/dev/null 2>&1 || true
-    mkdir -p "$BASE"/{etc,state,spool,log,run}
+    mkdir -p "$BASE"/{etc,state,spool,log,run,dev}
     rm -rf "$BASE/state" "$BASE/spool"
     mkdir -p "$BASE/state" "$BASE/spool"
     if [[ ! -c $FAKE_GPU ]]; then
@@ -251,7 +276,6 @@ cmd_start() {
         mknod "$FAKE_GPU" c 195 0 || die "mknod $FAKE_GPU failed"
     fi
     write_config
-    link_system_conf
     start_munge
     slurmctld -f "$CONF" || die "slurmctld failed to start; see $BASE/log/slurmctld.log"
     slurmd -f "$CONF" -N "$NODE" || die "slurmd failed to start; see $BASE/log/slurmd.log"
@@ -275,7 +299,6 @@ cmd_stop() {
     stop_pid "$BASE/run/slurmd.pid" slurmd
     stop_pid "$BASE/run/slurmctld.pid" slurmctld
     stop_pid "$BASE/munge/munged.pid" munged
-    unlink_system_conf
     log "stopped"
 }
 
@@ -304,12 +327,19 @@ cmd_status() {
 }
 
 case ${1:-} in
+    install)
+        [[ $(id -u) -eq 0 ]] || die "installing slurm-wlm and munge needs root"
+        install_packages
+        ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    env) echo "export SLURM_CONF=$CONF" ;;
+    env)
+        echo "export SLURM_CONF=$CONF"
+        echo "export PATH=$WRAPPERS:\$PATH"
+        ;;
     *)
-        echo "usage: $0 start|stop|status|env" >&2
+        echo "usage: $0 install|start|stop|status|env" >&2
         exit 2
         ;;
 esac

@@ -1,8 +1,11 @@
 """Fixtures for the SLURM integration tests: a real single-node cluster and snakemake runs on it.
 
-The cluster comes from ``tests/slurm/cluster.sh`` (slurm-wlm + munge, installed with apt-get
-when missing). Every snakemake call runs under a hard timeout drawn from one budget for the
-whole module (``SLURM_BUDGET_S``), so the suite ends in bounded time even when SLURM misbehaves.
+The cluster comes from ``tests/slurm/cluster.sh``; it runs as root from its own folder
+(``RMTW_SLURM_DIR``, default /tmp/rmtw-slurm) and writes nothing outside it. slurm-wlm and munge
+are installed with apt-get (``cluster.sh install``) only when asked, with ``CI=true`` or
+``RMTW_INSTALL_SYSTEM_PACKAGES=1``; otherwise the tests skip, naming that variable. Every
+snakemake call runs under a hard timeout drawn from one budget for the whole module
+(``SLURM_BUDGET_S``), so the suite ends in bounded time even when SLURM misbehaves.
 The workflow under test is described by :class:`WorkflowUnderTest`: the real workflow on the
 small study of ``tests/config/slurm.yaml``. ``local_reference`` runs the same study on this
 machine without SLURM, for comparing results.
@@ -31,6 +34,13 @@ CLUSTER_SH = REPO / "tests" / "slurm" / "cluster.sh"
 SLURM_PROFILE = REPO / "profiles" / "slurm"
 SLURM_DIR = Path(os.environ.get("RMTW_SLURM_DIR", "/tmp/rmtw-slurm"))
 SLURM_CONF = SLURM_DIR / "etc" / "slurm.conf"
+# cluster.sh's srun wrapper (sets SLURM_CONF, which the slurm-jobstep executor strips inside jobs):
+# first on the PATH of snakemake, and so of its jobs (sbatch --export=ALL).
+SLURM_WRAPPERS = SLURM_DIR / "bin"
+# Commands of slurm-wlm and munge that the cluster and these tests run.
+SLURM_TOOLS = ("slurmctld", "slurmd", "sbatch", "srun", "squeue", "scontrol", "sinfo", "scancel", "munged")
+# The opt-in to installing system packages from the tests (the Makefile's rule, too).
+OPT_IN = "RMTW_INSTALL_SYSTEM_PACKAGES=1"
 # Wall-clock budget (s) for all snakemake calls of the module: the issue allows 8 minutes.
 SLURM_BUDGET_S = float(os.environ.get("RMTW_SLURM_BUDGET_S", "450"))
 # Partitions and GPU type of the test cluster (cluster.sh), handed to the profile the way a user
@@ -228,6 +238,18 @@ def _profile_threads() -> list[str]:
     return [f"{rule}={n}" for rule, n in profile["set-threads"].items()]
 
 
+def _group_rules(group: str) -> frozenset[str]:
+    """Rules of workflow/rules/*.smk that declare ``group: "<group>"`` (read from the source, so
+    that renaming or regrouping rules does not leave this list behind)."""
+    rules = set()
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        for block in re.split(r"(?m)^[ \t]*rule ", smk.read_text())[1:]:
+            if re.search(rf'\bgroup:\s*"{group}"', block):
+                rules.add(block.split(":", 1)[0].strip())
+    assert len(rules) >= 2, f"no group {group!r} of several rules in workflow/rules: {rules}"
+    return frozenset(rules)
+
+
 def _real_workflow() -> WorkflowUnderTest:
     config = ("--configfile", str(REAL_CONFIG), "--replace-workflow-config")
     runs = _real_run_dirs()
@@ -244,12 +266,7 @@ def _real_workflow() -> WorkflowUnderTest:
                         "--set-threads", *_profile_threads()),
         train_rule="train_model",
         gpu_rules=frozenset({"train_model", "train_models_batched", "evaluate_pruning"}),
-        group=(
-            "analysis",
-            frozenset(
-                {"extract_spectra", "fit_mp", "test_heavy_tail", "test_universality", "compute_metric"}
-            ),
-        ),
+        group=("analysis", _group_rules("analysis")),
         checkpoint_glob="results/*/*/*/*/seed*/model/last.pt",
         resume_glob="logs/train_model/**/*.log",
         # rmtweights.train._try_resume; mid-way: before the last epoch
@@ -285,12 +302,18 @@ def _cluster(command: str, timeout: float) -> subprocess.CompletedProcess:
     )
 
 
+def may_install_system_packages() -> bool:
+    """Whether the tests may install system packages: only with CI=true or the opt-in."""
+    return os.environ.get("CI") == "true" or os.environ.get("RMTW_INSTALL_SYSTEM_PACKAGES") == "1"
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster():
     """Start the single-node cluster (or reuse a running one); stop it afterwards if we started it.
 
-    Skips, with the reason, when the cluster cannot be started (no root, no apt-get, daemons
-    failing); set RMTW_SLURM_REQUIRED=1 (CI) to turn that skip into a failure.
+    Skips, with the reason, when the cluster cannot be started (no root; slurm-wlm/munge missing
+    and no opt-in to installing them; apt-get or the daemons failing); set RMTW_SLURM_REQUIRED=1
+    (CI) to turn that skip into a failure.
     """
 
     def give_up(reason: str):
@@ -299,10 +322,19 @@ def slurm_cluster():
         pytest.skip(reason)
 
     if os.geteuid() != 0:
-        give_up("the SLURM test cluster needs root (daemons, apt-get, mknod)")
+        give_up("the SLURM test cluster needs root (its daemons run as root; mknod)")
+    missing = [tool for tool in SLURM_TOOLS if shutil.which(tool) is None]
+    if missing and not may_install_system_packages():
+        give_up(f"slurm-wlm/munge not installed (no {missing[0]}); set {OPT_IN} (or CI=true) "
+                "to let the tests install them with apt-get (root)")
     try:
+        if missing:
+            installed = _cluster("install", timeout=900)  # apt-get may take minutes
+            if installed.returncode != 0:
+                give_up("apt-get could not install slurm-wlm and munge (tests/slurm/cluster.sh "
+                        "install):\n" + (installed.stdout + installed.stderr)[-2000:])
         was_running = _cluster("status", timeout=30).returncode == 0
-        started = _cluster("start", timeout=900)  # apt-get install may take minutes
+        started = _cluster("start", timeout=300)
     except subprocess.TimeoutExpired as err:
         give_up(f"tests/slurm/cluster.sh timed out: {err}")
     if started.returncode != 0:
@@ -336,6 +368,7 @@ def slurm_env() -> dict[str, str]:
     """Environment of the snakemake process (and, through sbatch --export=ALL, of its jobs)."""
     env = {**os.environ, **PROFILE_ENV}
     env["SLURM_CONF"] = str(SLURM_CONF)
+    env["PATH"] = f"{SLURM_WRAPPERS}{os.pathsep}{os.environ.get('PATH', os.defpath)}"
     env["RMTW_SLURM_SITE"] = ""  # no site file: ignore the user's ~/.config/rmtweights/slurm.yaml
     env.pop("SLURM_JOB_ID", None)
     return env

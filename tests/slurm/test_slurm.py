@@ -7,8 +7,11 @@ local run's (``--cores 2``, no SLURM), GPU rules submitted with a GPU on the GPU
 per-run analysis jobs grouped, and a second invocation submits nothing. A separate run with a
 corrupt trained checkpoint fails, with the reason in Snakemake's output, in bounded time.
 
-Run with ``make test-slurm`` (or ``pytest tests/slurm -m slurm``); needs root. The workflow under
-test comes from the ``workflow_under_test`` fixture in conftest.py.
+Run with ``make test-slurm`` (or ``pytest tests/slurm -m slurm``); needs root, and slurm-wlm and
+munge installed, or ``RMTW_INSTALL_SYSTEM_PACKAGES=1`` (or ``CI=true``) to let the tests install
+them with apt-get. Nothing is written outside the cluster's folder (``RMTW_SLURM_DIR``), pytest's
+temporary directories, ``~/.cache`` (Snakemake's caches) and this clone. The workflow under test
+comes from the ``workflow_under_test`` fixture in conftest.py.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ DISTRIBUTIONS = {
     "torch": ("torch", "pytorch"),
     "torchvision": ("torchvision", "torchvision"),
     "mpmath": ("mpmath", "mpmath"),
+    "safetensors": ("safetensors", "safetensors"),
+    "yaml": ("pyyaml", "pyyaml"),
+    "jsonschema": ("jsonschema", "jsonschema"),
 }
 # pandas reads and writes Parquet through pyarrow (engine="pyarrow"), which it does not import by name.
 IMPLIED = {"pandas": {"pyarrow"}}
@@ -55,23 +58,21 @@ def imports_of(path: Path) -> set[str]:
 
 
 def third_party_closure(path: Path) -> set[str]:
-    """Third-party packages needed by a file, following `rmtweights` imports through the library."""
-    seen, todo, packages = set(), [path], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    """Third-party packages needed by a file and the library modules it imports (their import
+    closure, the one the code fingerprints use: rmtweights.provenance.import_closure)."""
+    from rmtweights.provenance import PACKAGE, import_closure, module_path
+
+    modules = sorted({name for name in imports_of(path) if name.split(".")[0] == PACKAGE
+                      and module_path(name, SRC).is_file()})
+    files = [path] + [module_path(name, SRC) for name in import_closure(modules, SRC)]
+    packages = set()
+    for current in files:
         for name in imports_of(current):
             top = name.split(".")[0]
-            if top == "rmtweights":
-                candidate = SRC.joinpath(*name.split(".")).with_suffix(".py")
-                package = SRC.joinpath(*name.split("."), "__init__.py")
-                todo += [p for p in (candidate, package) if p.is_file()]
-            elif top in DISTRIBUTIONS:
+            if top in DISTRIBUTIONS:
                 packages.add(top)
                 packages |= IMPLIED.get(top, set())
-            elif top not in sys.stdlib_module_names and top not in ("snakemake", "__future__"):
+            elif top not in sys.stdlib_module_names and top not in ("snakemake", "__future__", PACKAGE, "_adapter"):
                 raise AssertionError(f"{current} imports {top}, which is not in DISTRIBUTIONS: list it")
     return packages
 

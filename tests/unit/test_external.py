@@ -14,12 +14,12 @@ def test_torchvision_weights_from_a_local_file(tmp_path):
     reference = alexnet(weights=None)
     path = tmp_path / "alexnet.pth"
     torch.save(reference.state_dict(), path)  # how torchvision ships weights: a plain state_dict
-    given, initial = import_model({"torchvision": "alexnet", "weights": str(path)}, seed=0)
+    given, initial = import_model({"torchvision": "alexnet", "weights": str(path), "seed": 0})
     for key, value in reference.state_dict().items():
         assert torch.equal(given["model_state"][key], value)
     # The initial weights are a fresh, seeded initialisation of the same architecture.
     assert not torch.equal(initial["model_state"]["features.0.weight"], reference.state_dict()["features.0.weight"])
-    again = import_model({"torchvision": "alexnet", "weights": str(path)}, seed=0)[1]
+    again = import_model({"torchvision": "alexnet", "weights": str(path), "seed": 0})[1]
     assert torch.equal(initial["model_state"]["features.0.weight"], again["model_state"]["features.0.weight"])
 
 

@@ -1,4 +1,4 @@
-"""Tests of rmtweights.layers: conv reshapes (exact index maps), orientation, spectra table."""
+"""Tests of rmtweights.layers: conv reshapes (exact index maps) and their inverse, orientation, which tensors are layers."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from torch import nn
 
 from rmtweights.layers import (
     RESHAPES,
-    SPECTRA_COLUMNS,
     LayerMatrix,
+    SkippedTensor,
+    classify,
+    conv_kernel,
     conv_matrix,
     layer_matrices,
-    spectra_frame,
+    tensor_layers,
     weight_tensors,
 )
 
@@ -104,50 +106,6 @@ def test_linear_orientation_dtype_and_state_dict():
         layer_matrices(model, reshape="im2col")
 
 
-def test_spectra_frame_values_and_columns():
-    rng = np.random.default_rng(0)
-    n, m = 40, 25
-    u, _ = np.linalg.qr(rng.standard_normal((n, m)))
-    v, _ = np.linalg.qr(rng.standard_normal((m, m)))
-    s = np.linspace(3.0, 0.5, m)  # known singular values
-    w = u @ np.diag(s) @ v.T
-    head = rng.standard_normal((10, 40))  # a 10-way head: m = 10
-    layers = [
-        LayerMatrix("fc1", "linear", w, (n, m), "spatial", False),
-        LayerMatrix("fc2", "linear", head.T, (10, 40), "spatial", True),
-        LayerMatrix("fc3", "linear", np.zeros((30, 20)), (30, 20), "spatial", False),
-        LayerMatrix("fc4", "linear", np.full((30, 20), np.nan), (30, 20), "spatial", False),
-    ]
-    frame = spectra_frame(layers)
-    assert tuple(frame.columns) == SPECTRA_COLUMNS
-    ok = frame[frame.layer == "fc1"]
-    assert (ok.status == "ok").all() and (ok.reason == "").all()
-    # SVD recovers the constructed singular values (LAPACK accuracy ~1e-15 relative; 1e-12 is ample)
-    np.testing.assert_allclose(ok.sv.to_numpy(), s, rtol=1e-12)
-    np.testing.assert_allclose(ok.gamma.to_numpy(), s / np.sqrt(n), rtol=1e-12)  # gamma = sv / sqrt(n)
-    assert ok["index"].tolist() == list(range(m)) and (ok.q == m / n).all() and (ok.n == n).all()
-    rows = {r.layer: r for r in frame[frame.layer != "fc1"].itertuples()}
-    assert set(rows) == {"fc2", "fc3", "fc4"}  # one row each, never silence
-    assert rows["fc2"].status == "skipped" and rows["fc2"].reason.startswith("m=10 <= min_dim=10")
-    assert rows["fc3"].status == "skipped" and "all-zero" in rows["fc3"].reason
-    assert rows["fc4"].status == "failed" and "NaN" in rows["fc4"].reason
-    assert all(np.isnan(r.sv) and np.isnan(r.gamma) and pd.isna(r.index) for r in rows.values())
-    assert str(frame["index"].dtype) == "Int64" and frame.n.dtype == np.int64
-    # min_dim=5 analyses the head
-    assert (spectra_frame(layers[1:2], min_dim=5).status == "ok").all()
-
-
-def test_spectra_frame_pools_slices():
-    k = np.random.default_rng(1).standard_normal((16, 12, 3, 3))
-    (lm,) = layer_matrices({"conv1.weight": torch.from_numpy(k)}, "slices")
-    frame = spectra_frame([lm])
-    assert len(frame) == 9 * 12 and (frame.n == 16).all() and (frame.m == 12).all()
-    expected = np.sort(np.concatenate([np.linalg.svd(k[:, :, i, j], compute_uv=False)
-                                       for i in range(3) for j in range(3)]))[::-1]
-    np.testing.assert_allclose(frame.sv.to_numpy(), expected, rtol=1e-12)
-    assert (frame.reshape == "slices").all() and (frame.kind == "conv").all()
-
-
 def test_torchvision_alexnet_extraction():
     model = torchvision.models.alexnet(weights=None)
     names = [name for name, _, _ in weight_tensors(model)]
@@ -160,8 +118,6 @@ def test_torchvision_alexnet_extraction():
     # spatial reshape (c*kh) x (d*kw) of torchvision's channel widths gives exactly these.
     assert [lm.m for lm in convs[1:]] == [320, 576, 768, 768]
     assert [(lm.n, lm.m) for lm in convs[:2]] == [(704, 33), (960, 320)]
-    frame = spectra_frame(convs[:2])
-    assert frame.groupby("layer").size().to_dict() == {"features.0": 33, "features.3": 320}
     assert [lm.shape for lm in layer_matrices(model.state_dict(), names=["classifier.6"])] == [(1000, 4096)]
 
 
@@ -179,3 +135,66 @@ def test_torchvision_vgg19_layer_list():
 
 def test_reshape_modes_constant():
     assert RESHAPES == ("spatial", "flatten", "slices")
+
+
+@pytest.mark.parametrize("reshape", RESHAPES)
+@pytest.mark.parametrize("shape", [(D, C, KH, KW), (D, C, KH)])
+def test_conv_kernel_inverts_conv_matrix(reshape, shape):
+    k = torch.from_numpy(np.random.default_rng(3).standard_normal(shape))
+    assert torch.equal(conv_kernel(conv_matrix(k, reshape), shape, reshape), k)
+    # numpy in, numpy out, same layout
+    np.testing.assert_array_equal(conv_matrix(k.numpy(), reshape), conv_matrix(k, reshape).numpy())
+
+
+def test_conv1d_kernel_is_a_one_wide_conv2d_kernel():
+    k = np.random.default_rng(4).standard_normal((D, C, KH))
+    for reshape in RESHAPES:
+        np.testing.assert_array_equal(conv_matrix(k, reshape), conv_matrix(k[..., None], reshape))
+
+
+@pytest.mark.parametrize("name,shape,dtype,kind", [
+    ("encoder.layer.0.attention.self.query.weight", (768, 768), "float32", "linear"),
+    ("h.0.attn.c_attn.weight", (768, 2304), "float16", "linear"),  # GPT-2 Conv1D (in x out)
+    ("bert.embeddings.word_embeddings.weight", (30522, 768), "float32", "embedding"),
+    ("transformer.wte.weight", (50257, 768), "bfloat16", "embedding"),
+    ("lm_head.weight", (50257, 768), "float32", "embedding"),
+    ("model.embed_tokens.weight", (32000, 4096), "bfloat16", "embedding"),
+    ("output.weight", (32000, 4096), "float16", "embedding"),  # Meta LLaMA head, top level only
+    ("layers.0.attention.output.weight", (64, 64), "float32", "linear"),
+    ("attn.in_proj_weight", (192, 64), "float32", "linear"),
+    ("conv.weight", (8, 4, 5), "float32", "conv1d"),
+    ("features.0.weight", (64, 3, 3, 3), "float32", "conv"),
+])
+def test_classify_layers(name, shape, dtype, kind):
+    assert classify(name, shape, dtype) == (kind, "")
+
+
+@pytest.mark.parametrize("name,shape,dtype,needle", [
+    ("h.0.ln_1.bias", (768,), "float32", "1-d tensor"),
+    ("bn.weight", (64,), "float32", "1-d tensor"),
+    ("embeddings.position_ids", (1, 512), "int64", "int64 buffer"),
+    ("h.0.attn.bias", (1, 1, 1024, 1024), "bool", "bool buffer"),
+    ("pos_embed", (1, 197, 768), "float32", "not a weight"),
+    ("x.weight", (2, 2, 2, 2, 2), "float32", "5-d"),
+    ("scale", (), "float32", "scalar"),
+])
+def test_classify_skips_with_a_reason(name, shape, dtype, needle):
+    kind, reason = classify(name, shape, dtype)
+    assert kind is None and needle in reason
+
+
+def test_tensor_layers_loads_only_layers_one_at_a_time():
+    state = {"module.fc.weight": torch.ones(30, 20), "module.fc.bias": torch.ones(30),
+             "steps": torch.tensor(3), "conv.weight": torch.ones(4, 2, 3, 3)}
+    loaded = []
+
+    def load(name):
+        loaded.append(name)
+        return state[name]
+
+    out = list(tensor_layers([(k, tuple(v.shape), v.dtype) for k, v in state.items()], load, "spatial"))
+    assert loaded == ["module.fc.weight", "conv.weight"]  # biases and buffers are never loaded
+    assert [type(o) for o in out] == [LayerMatrix, SkippedTensor, SkippedTensor, LayerMatrix]
+    assert out[0].name == "fc" and out[1].name == "fc.bias" and "1-d" in out[1].reason
+    # spatial reshape of (d=4, c=2, 3, 3): (c kh) x (d kw) = 6 x 12, oriented to 12 x 6
+    assert (out[3].n, out[3].m, out[3].kind, out[3].transposed) == (12, 6, "conv", True)

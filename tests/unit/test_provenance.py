@@ -1,8 +1,13 @@
-"""Code fingerprints: docstrings, comments and formatting do not count; code does."""
+"""Code fingerprints: derived from the import closure of a script; docstrings, comments and layout do not count."""
+
+from pathlib import Path
 
 import pytest
 
-from rmtweights.provenance import code_fingerprint
+from rmtweights.provenance import code_fingerprint, import_closure, script_fingerprint
+
+REPO = Path(__file__).resolve().parents[2]
+SRC = REPO / "src"
 
 
 def write(tmp_path, text):
@@ -27,9 +32,59 @@ def test_missing_module_is_named(tmp_path):
         code_fingerprint(["pkg.nope"], tmp_path)
 
 
-def test_every_workflow_module_exists():
-    from pathlib import Path
+def make_package(root: Path) -> Path:
+    """rmtweights/{__init__, a, b, c, sub/__init__, sub/d} with known imports."""
+    pkg = root / "rmtweights"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""Package."""\nimport importlib\n\ndef __getattr__(name):\n'
+                                     '    return importlib.import_module("rmtweights.c")\n')
+    (pkg / "a.py").write_text("from rmtweights import b\nimport numpy\n")
+    (pkg / "b.py").write_text("def f():\n    from .sub import d\n    return d\n")
+    (pkg / "c.py").write_text("X = 1\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "d.py").write_text("from ..c import X\n")
+    return root
 
-    src = Path(__file__).resolve().parents[2] / "src"
-    for module in ["rmtweights.rmt.mp", "rmtweights.stages", "rmtweights.plots", "rmtweights.prune"]:
-        assert len(code_fingerprint([module], src)) == 16
+
+def test_import_closure_follows_absolute_relative_and_function_level_imports(tmp_path):
+    root = make_package(tmp_path)
+    assert import_closure(["rmtweights.a"], root) == [
+        "rmtweights", "rmtweights.a", "rmtweights.b", "rmtweights.c", "rmtweights.sub", "rmtweights.sub.d"]
+    # lazy re-exports by a computed name are not followed; third-party imports are ignored
+    assert import_closure(["rmtweights.c"], root) == ["rmtweights", "rmtweights.c"]
+
+
+def test_script_fingerprint_changes_only_with_its_closure(tmp_path):
+    root = make_package(tmp_path)
+    script = tmp_path / "script.py"
+    script.write_text("import sys\nfrom rmtweights import a\n")
+    other = tmp_path / "other.py"
+    other.write_text("from rmtweights.c import X\n")
+    before = script_fingerprint(script, root), script_fingerprint(other, root)
+    (root / "rmtweights" / "b.py").write_text("def f():\n    from .sub import d\n    return d, 1\n")
+    after = script_fingerprint(script, root), script_fingerprint(other, root)
+    assert after[0] != before[0]  # b is in the script's closure
+    assert after[1] == before[1]  # but not in the other script's
+
+
+def test_every_workflow_script_fingerprints():
+    scripts = sorted((REPO / "scripts").glob("*.py"))
+    assert len(scripts) > 15
+    for script in scripts:
+        assert len(script_fingerprint(script, SRC)) == 16
+
+
+def test_stage_closures_are_separate():
+    """Per-run stages do not depend on the aggregation, and the spectra do not depend on the estimators."""
+    def closure(script):
+        from rmtweights.provenance import _imported_modules, _tree
+
+        return set(import_closure(_imported_modules(_tree(REPO / "scripts" / f"{script}.py"), None, False, SRC), SRC))
+
+    per_run = ["extract_spectra", "fit_mp", "fit_heavy_tail", "measure_universality", "evaluate_pruning", "correlate"]
+    for script in per_run:
+        assert "rmtweights.stages.aggregate" not in closure(script), script
+    assert "rmtweights.rmt.estimators" not in closure("extract_spectra")
+    assert "rmtweights.rmt.estimators" in closure("fit_mp")
+    assert "rmtweights.stages.wigner_summary" in closure("summarise_wigner_outliers")
+    assert not {"rmtweights.train", "rmtweights.models"} & closure("fit_mp")

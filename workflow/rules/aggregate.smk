@@ -15,7 +15,8 @@ rule aggregate_table:
         "logs/aggregate_table/{study}/{table}.log",
     params:
         table="{table}",
-        code=get_code("aggregate"),
+        reason_rows=get_table_reason_rows,
+        code=get_code("aggregate_table"),
     threads: 1
     resources:
         runtime=10,
@@ -38,19 +39,21 @@ rule aggregate_spike_counts:
             category="Spike-count sweep",
             labels={"study": "{study}", "table": "spike counts"},
         ),
+        counts_csv="results/tables/{study}/spike_counts.csv",
+        counts_md="results/tables/{study}/spike_counts.md",
         growth=report(
             "results/tables/{study}/spike_growth.parquet",
             caption="../report/spike_growth.rst",
             category="Spike-count sweep",
             labels={"study": "{study}", "table": "growth law"},
         ),
-        csv="results/tables/{study}/spike_counts.csv",
-        markdown="results/tables/{study}/spike_growth.md",
+        growth_csv="results/tables/{study}/spike_growth.csv",
+        growth_md="results/tables/{study}/spike_growth.md",
     log:
         "logs/aggregate_spike_counts/{study}.log",
     params:
         widths=get_variant_widths,
-        code=get_code("aggregate"),
+        code=get_code("aggregate_spike_counts"),
     threads: 1
     resources:
         runtime=10,

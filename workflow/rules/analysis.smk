@@ -3,6 +3,8 @@ rule fit_mp:
         spectra=f"{RUN_DIR}/spectra.parquet",
     output:
         fits=f"{RUN_DIR}/mp_fit.parquet",
+        spikes=f"{RUN_DIR}/spikes.parquet",
+        curve=f"{RUN_DIR}/avew_curve.parquet",
     log:
         f"logs/fit_mp/{RUN_KEYS}.log",
     benchmark:
@@ -12,7 +14,8 @@ rule fit_mp:
         alpha=get_config("analysis", "bema", "alpha"),
         a=get_config("analysis", "gb", "a"),
         beta=get_config("analysis", "beta"),
-        code=get_code("mp_fit"),
+        k_fraction=get_config("analysis", "prune", "k_fraction"),
+        code=get_code("fit_mp"),
     threads: 1
     resources:
         runtime=15,
@@ -25,18 +28,18 @@ rule fit_mp:
         "../../scripts/fit_mp.py"
 
 
-rule test_heavy_tail:
+rule fit_heavy_tail:
     input:
         spectra=f"{RUN_DIR}/spectra.parquet",
     output:
         heavy_tail=f"{RUN_DIR}/heavy_tail.parquet",
     log:
-        f"logs/test_heavy_tail/{RUN_KEYS}.log",
+        f"logs/fit_heavy_tail/{RUN_KEYS}.log",
     benchmark:
-        f"logs/test_heavy_tail/{RUN_KEYS}.benchmark.tsv"
+        f"logs/fit_heavy_tail/{RUN_KEYS}.benchmark.tsv"
     params:
         heavy_tail=get_config("analysis", "heavy_tail"),
-        code=get_code("heavy_tail"),
+        code=get_code("fit_heavy_tail"),
     threads: 1
     resources:
         runtime=30,
@@ -46,26 +49,25 @@ rule test_heavy_tail:
     conda:
         "../../envs/analysis.yaml"
     script:
-        "../../scripts/test_heavy_tail.py"
+        "../../scripts/fit_heavy_tail.py"
 
 
-rule test_universality:
+rule measure_universality:
     input:
-        final=f"{RUN_DIR}/model/final.pt",
-        init=f"{RUN_DIR}/model/init.pt",
+        spectra=f"{RUN_DIR}/spectra.parquet",
+        porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
     output:
         summary=f"{RUN_DIR}/universality.parquet",
         spacings=f"{RUN_DIR}/spacings.parquet",
         number_variance=f"{RUN_DIR}/number_variance.parquet",
-        porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
     log:
-        f"logs/test_universality/{RUN_KEYS}.log",
+        f"logs/measure_universality/{RUN_KEYS}.log",
     benchmark:
-        f"logs/test_universality/{RUN_KEYS}.benchmark.tsv"
+        f"logs/measure_universality/{RUN_KEYS}.benchmark.tsv"
     params:
-        reshape=get_config("analysis", "reshape"),
-        universality=get_config("analysis", "universality"),
-        code=get_code("universality"),
+        a=get_config("analysis", "universality", "a"),
+        ls=get_config("analysis", "universality", "ls"),
+        code=get_code("measure_universality"),
     threads: 1
     resources:
         runtime=30,
@@ -75,31 +77,4 @@ rule test_universality:
     conda:
         "../../envs/analysis.yaml"
     script:
-        "../../scripts/test_universality.py"
-
-
-rule compute_metric:
-    input:
-        spectra=f"{RUN_DIR}/spectra.parquet",
-        fits=f"{RUN_DIR}/mp_fit.parquet",
-    output:
-        metric=f"{RUN_DIR}/metric.parquet",
-        curve=f"{RUN_DIR}/avew_curve.parquet",
-    log:
-        f"logs/compute_metric/{RUN_KEYS}.log",
-    benchmark:
-        f"logs/compute_metric/{RUN_KEYS}.benchmark.tsv"
-    params:
-        beta=get_config("analysis", "beta"),
-        k_fraction=get_config("analysis", "prune", "k_fraction"),
-        code=get_code("metric"),
-    threads: 1
-    resources:
-        runtime=15,
-        mem_mb=get_analysis_mem_mb,
-    group:
-        "analysis"
-    conda:
-        "../../envs/analysis.yaml"
-    script:
-        "../../scripts/compute_metric.py"
+        "../../scripts/measure_universality.py"

@@ -3,74 +3,37 @@ from types import SimpleNamespace
 from pathlib import Path
 
 import pandas as pd
-from snakemake.utils import validate
+
+# The library is pure Python to import here (no torch): its config checks and code fingerprints.
+SRC_DIR = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC_DIR)
+from rmtweights.config import check_config, validate_config  # noqa: E402
+from rmtweights.provenance import script_fingerprint  # noqa: E402
 
 
 # Validate first: the schema fills every default, so nothing below calls config.get(key, fallback).
-validate(config, "../schemas/config.schema.yaml")
-
-# Scripts import the library through the link scripts/rmtweights -> ../src/rmtweights: Snakemake puts a
-# local script's folder on sys.path, in plain, cluster and conda jobs alike (conda jobs drop PYTHONPATH).
-SRC_DIR = str(Path(workflow.basedir) / "src")
+# A bad config stops here with a few lines naming the key (no job runs).
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+check_config(config)
 
 RUN_KEYS = "{study}/{dataset}/{model}/{variant}/seed{seed}"  # one run
 GROUP_KEYS = "{study}/{dataset}/{model}/{variant}"  # the seeds of one run
 RUN_DIR = f"results/{RUN_KEYS}"
-GROUP_DIR = f"results/{GROUP_KEYS}"
 FIG_DIR = f"results/figures/{RUN_KEYS}"
 
-
-class ConfigError(ValueError):
-    """A configuration that passes the schema but refers to something that does not exist."""
-
-
-def check_references(cfg):
-    """Stop before any job when a study names an unknown dataset or model (message names the key)."""
-    for study, spec in cfg["studies"].items():
-        for key, known in (("datasets", cfg["datasets"]), ("models", cfg["models"])):
-            unknown = [name for name in spec[key] if name not in known]
-            if unknown:
-                raise ConfigError(
-                    f"config error: studies.{study}.{key} names {unknown}, which are not defined "
-                    f"under `{key}:` (defined: {sorted(known)})"
-                )
-        if spec["sweep"] == "spike_count":
-            archs = {cfg["models"][name]["arch"] for name in spec["models"]}
-            if archs != {"spike_mlp"}:
-                raise ConfigError(
-                    f"config error: studies.{study}.sweep is spike_count but its models are {sorted(archs)}; "
-                    "the spike-count sweep trains spike_mlp only"
-                )
-            for variant, override in spec["variants"].items():
-                if "width" not in override["model"]:
-                    raise ConfigError(
-                        f"config error: studies.{study}.variants.{variant}.model.width is required "
-                        "by the spike-count sweep (N of the NxN layer)"
-                    )
-    for study, models in cfg["external"].items():
-        if study in cfg["studies"]:
-            raise ConfigError(f"config error: external.{study} has the name of a training study")
-        for name, spec in models.items():
-            if spec["dataset"] is not None and spec["dataset"] not in cfg["datasets"]:
-                raise ConfigError(f"config error: external.{study}.{name}.dataset names {spec['dataset']!r}, "
-                                  f"which is not defined under `datasets:`")
-            if spec["prune_layer"] is not None and (spec["dataset"] is None or "checkpoint" not in spec):
-                raise ConfigError(f"config error: external.{study}.{name}.prune_layer needs an rmtweights "
-                                  "`checkpoint` and a `dataset` to evaluate on")
-    for name, sweep in cfg["sweeps"].items():
-        if sweep is None:
-            continue
-        missing = [k for k in {"wigner": ("Ns", "seeds", "interval"), "bbp_table": ("sizes", "thetas")}[name]
-                   if k not in sweep]
-        if missing:
-            raise ConfigError(f"config error: sweeps.{name} needs {missing}")
+# External models are runs too: dataset "none" unless one is named; variant "given" for a model with
+# an architecture (torchvision, rmtweights checkpoint), "weights" for a weights file analysed alone.
+NO_DATASET = "none"
+GIVEN = "given"
+WEIGHTS = "weights"
 
 
-check_references(config)
+def is_weights_source(spec):
+    return "weights" in spec and "torchvision" not in spec
 
 
 def build_runs(cfg):
-    """One row per run (study, dataset, model, variant, seed): the workflow's unit of training."""
+    """One row per run (study, dataset, model, variant, seed): the workflow's unit of analysis."""
     rows = [
         dict(study=study, dataset=dataset, model=model, variant=variant, seed=seed)
         for study, spec in cfg["studies"].items()
@@ -80,71 +43,53 @@ def build_runs(cfg):
         for seed in spec["seeds"]
     ]
     rows += [
-        dict(study=study, dataset=spec["dataset"] or NO_DATASET, model=model, variant=EXTERNAL_VARIANT, seed=0)
+        dict(study=study, dataset=spec["dataset"] or NO_DATASET, model=model,
+             variant=WEIGHTS if is_weights_source(spec) else GIVEN, seed=0)
         for study, models in cfg["external"].items()
         for model, spec in models.items()
     ]
     return pd.DataFrame(rows, columns=["study", "dataset", "model", "variant", "seed"])
 
 
-# External models (config `external`) are runs too: dataset "none" unless one is named, variant "given".
-NO_DATASET = "none"
-EXTERNAL_VARIANT = "given"
 RUNS = build_runs(config)
 
 
-def is_external(wildcards):
-    return wildcards.study in config["external"]
-
-
 def alternatives(values):
-    return "|".join(sorted({str(v) for v in values}))
+    """A wildcard constraint matching exactly these names (and nothing, for an empty list)."""
+    values = sorted({str(v) for v in values})
+    return "|".join(values) if values else "(?!)"
 
 
-TRAINED_VARIANTS = alternatives(v for s in config["studies"].values() for v in s["variants"])
+def runs_analysed(study, analysis):
+    """True when runs of `study` get the optional per-run `analysis` (studies.<study>.analyses; external
+    studies get heavy_tail and universality, and prune where their spec allows it)."""
+    return study in config["external"] or analysis in config["studies"][study]["analyses"]
+
+
 TRAINED_STUDIES = alternatives(config["studies"])
+TRAINED_VARIANTS = alternatives(v for s in config["studies"].values() for v in s["variants"])
+# Studies whose layers are decomposed with their singular vectors (for the Porter-Thomas test).
+VECTOR_STUDIES = [s for s in [*config["studies"], *config["external"]] if runs_analysed(s, "universality")]
 
 
 wildcard_constraints:
     study=alternatives([*config["studies"], *config["external"]]),
     dataset=alternatives([*config["datasets"], NO_DATASET]),
     model=alternatives([*config["models"], *(m for s in config["external"].values() for m in s)]),
-    variant=alternatives([*(v for s in config["studies"].values() for v in s["variants"]), EXTERNAL_VARIANT]),
+    variant=alternatives([*(v for s in config["studies"].values() for v in s["variants"]), GIVEN, WEIGHTS]),
     seed=r"\d+",
+    part=r"\d+",
     table=r"table2|training|heavy_tail|universality|correlation|lowrank|compare_[A-Za-z0-9]+(_[A-Za-z0-9]+)*",
     key=r"[A-Za-z0-9_]+",
 
 
 # ---------------------------------------------------------------- code fingerprints (params)
-sys.path.insert(0, SRC_DIR)
-from rmtweights.provenance import code_fingerprint  # noqa: E402  (pure Python, no heavy imports)
-
-
-# Library modules each stage runs (its own module plus what it imports from rmtweights).
-RMT_CORE = ["rmtweights.rmt.mp", "rmtweights.rmt.estimators", "rmtweights.rmt.tracy_widom",
-            "rmtweights.rmt.threshold", "rmtweights.rmt.bbp", "rmtweights.analyze"]
-CODE = {
-    "data": ["rmtweights.data"],
-    "train": ["rmtweights.data", "rmtweights.models", "rmtweights.train", "rmtweights.io"],
-    "spectra": ["rmtweights.layers", "rmtweights.models", "rmtweights.stages"],
-    "mp_fit": RMT_CORE + ["rmtweights.stages"],
-    "heavy_tail": ["rmtweights.rmt.heavytail", "rmtweights.stages"],
-    "universality": ["rmtweights.rmt.universality", "rmtweights.layers", "rmtweights.stages"],
-    "metric": RMT_CORE + ["rmtweights.stages"],
-    "prune": ["rmtweights.prune", "rmtweights.data", "rmtweights.models", "rmtweights.train",
-              "rmtweights.layers", "rmtweights.stages"],
-    "correlate": ["rmtweights.stages"],
-    "aggregate": ["rmtweights.stages", "rmtweights.sweeps"],
-    "plots": ["rmtweights.plots"],
-    "wigner": ["rmtweights.rmt.wigner"],
-    "external": ["rmtweights.external", "rmtweights.train", "rmtweights.models", "rmtweights.io"],
-    "bbp_table": ["rmtweights.sweeps", "rmtweights.rmt.bbp", "rmtweights.rmt.estimators", "rmtweights.rmt.mp"],
-}
-
-
-def get_code(stage):
-    """Fingerprint of the library modules a stage runs, for its params ("off" if switched off)."""
-    return code_fingerprint(CODE[stage], SRC_DIR) if config["code_fingerprint"] else "off"
+def get_code(script):
+    """Fingerprint of the library code `scripts/<script>.py` runs: the import closure of the rmtweights
+    modules it imports (rmtweights.provenance), "off" when config code_fingerprint is false."""
+    if not config["code_fingerprint"]:
+        return "off"
+    return script_fingerprint(Path(workflow.basedir) / "scripts" / f"{script}.py", SRC_DIR)
 
 
 # ---------------------------------------------------------------- per-run parameters
@@ -164,6 +109,7 @@ def get_config(*keys):
     for key in keys:
         value = value[key]
     return canonical(value)
+
 
 def get_study(wildcards):
     return config["studies"][wildcards.study]
@@ -199,18 +145,14 @@ def get_external_spec(wildcards):
 
 
 def get_prune_layer(wildcards):
-    if is_external(wildcards):
+    if wildcards.study in config["external"]:
         return get_external_spec(wildcards)["prune_layer"]
     return config["models"][wildcards.model]["prune_layer"]
 
 
-def get_batched_run_dir(wildcards, output):
-    """The group folder above batched/done.json (derived from the output path)."""
-    return str(Path(output.done).parent.parent)
-
-
-def get_seeds(wildcards):
-    return get_study(wildcards)["seeds"]
+def get_porter_thomas_window(wildcards):
+    """The Porter-Thomas moving-average window where the study tests universality, else None."""
+    return config["analysis"]["universality"]["window"] if wildcards.study in VECTOR_STUDIES else None
 
 
 def get_train_mem_mb(wildcards, attempt):
@@ -229,15 +171,55 @@ def get_train_runtime(wildcards, attempt):
     return (10 + 2 * epochs) * attempt
 
 
+# ---------------------------------------------------------------- weights files (external, no architecture)
+def _weights_layout(study, model):
+    """Tensor names of a weights source, split into jobs of `layers_per_job` layers (read from the file's
+    header when the workflow is read; no tensor data is loaded)."""
+    from rmtweights.weights import plan_parts  # noqa: E402  (torch is imported only for .pt/.bin files)
+
+    spec = config["external"][study][model]
+    return plan_parts(spec["weights"], include=spec["include"], exclude=spec["exclude"],
+                      layers_per_job=spec["layers_per_job"])
+
+
+WEIGHTS_PARTS = {(study, model): _weights_layout(study, model)
+                 for study, models in config["external"].items()
+                 for model, spec in models.items() if is_weights_source(spec)}
+
+
+def get_weights_part(wildcards):
+    """The tensor names one job of a weights source analyses (plain data: a changed file reruns it)."""
+    return WEIGHTS_PARTS[(wildcards.study, wildcards.model)][int(wildcards.part)]
+
+
+def get_weights_files(wildcards):
+    """The files a weights source reads (the file, or the index and its shards)."""
+    from rmtweights.weights import source_files
+
+    return source_files(config["external"][wildcards.study][wildcards.model]["weights"])
+
+
+def get_weights_part_files(stage):
+    def inner(wildcards):
+        parts = WEIGHTS_PARTS[(wildcards.study, wildcards.model)]
+        return [f"results/{wildcards.study}/{wildcards.dataset}/{wildcards.model}/{WEIGHTS}/seed0/parts/{stage}_{i}.parquet"
+                for i in range(len(parts))]
+
+    return inner
+
+
+# ---------------------------------------------------------------- batched training
+def batched_seed_groups():
+    """Studies that train seed-batched, grouped by their seed list (one rule per distinct list)."""
+    groups = {}
+    for study, spec in config["studies"].items():
+        groups.setdefault(tuple(spec["seeds"]), []).append(study)
+    return sorted(groups.items())
+
+
 # ---------------------------------------------------------------- targets
-def runs_of(study=None, sweep=None):
-    runs = RUNS
-    if study is not None:
-        runs = runs[runs.study == study]
-    if sweep is not None:
-        names = [s for s, spec in config["studies"].items() if spec["sweep"] == sweep]
-        runs = runs[runs.study.isin(names)]
-    return runs
+def runs_of(study=None):
+    return RUNS if study is None else RUNS[RUNS.study == study]
 
 
 def run_files(pattern, runs):
@@ -249,29 +231,43 @@ def get_study_run_files(stage):
     """Input function: the per-run Parquet of `stage` for every run of {study}."""
 
     def inner(wildcards):
-        return run_files(f"{RUN_DIR}/{stage}.parquet", runs_of(study=wildcards.study))
+        return run_files(f"{RUN_DIR}/{stage}.parquet", runs_of(wildcards.study))
 
     return inner
 
 
-def runs_analysed(study, analysis):
-    """True when runs of `study` get the optional per-run `analysis` (studies.<study>.analyses; external
-    studies get heavy_tail and universality, and prune where their spec names a layer)."""
-    return study in config["external"] or analysis in config["studies"][study]["analyses"]
+def prune_reason(study, model):
+    """Why the runs of (study, model) get no keep-top-s evaluation, or None when they get one."""
+    if study in config["external"]:
+        spec = config["external"][study][model]
+        if spec["prune_layer"] is None:
+            return ("no keep-top-s evaluation: it needs an rmtweights `checkpoint` (an architecture to run), a "
+                    "`dataset` and a `prune_layer`" if is_weights_source(spec) or "checkpoint" not in spec
+                    else "no keep-top-s evaluation: the spec names no `prune_layer`")
+        return None
+    if "prune" not in config["studies"][study]["analyses"]:
+        return None  # not asked for: no table at all
+    if config["models"][model]["prune_layer"] is None:
+        return f"no keep-top-s evaluation: models.{model}.prune_layer is null"
+    return None
 
 
 def get_prune_runs(study=None):
     runs = runs_of(study)
-    keep = [runs_analysed(s, "prune") and get_prune_layer(SimpleNamespace(study=s, model=m)) is not None
+    keep = [(s in config["external"] or "prune" in config["studies"][s]["analyses"]) and prune_reason(s, m) is None
             for s, m in zip(runs.study, runs.model)]
     return runs[keep] if len(runs) else runs
 
 
-def get_study_prune_files(stage):
-    def inner(wildcards):
-        return run_files(f"{RUN_DIR}/{stage}.parquet", get_prune_runs(wildcards.study))
-
-    return inner
+def get_unpruned_runs(wildcards):
+    """Runs of {study} that asked for (or, external, could have) the keep-top-s evaluation but cannot
+    have it, with the reason: reason rows of the correlation and low-rank tables."""
+    rows = []
+    for run in runs_of(wildcards.study).to_dict("records"):
+        reason = prune_reason(run["study"], run["model"])
+        if reason is not None:
+            rows.append(dict(run, reason=reason))
+    return rows
 
 
 def get_figure_runs(study=None):
@@ -281,62 +277,54 @@ def get_figure_runs(study=None):
     return runs[[seed == first[s] for s, seed in zip(runs.study, runs.seed)]]
 
 
+def has_prune_tables(study):
+    return len(get_prune_runs(study)) > 0 or (study in config["external"])
+
+
 def get_final_output():
     targets = []
-    for study, spec in config["studies"].items():
-        targets += expand("results/tables/{study}/{table}.parquet", study=study,
-                          table=["table2", "training", *(a for a in ("heavy_tail", "universality")
-                                                         if runs_analysed(study, a))])
-        if len(get_prune_runs(study)):
-            targets += expand("results/tables/{study}/{table}.parquet", study=study,
-                              table=["correlation", "lowrank"])
-            targets += run_files(f"{FIG_DIR}/avew_accuracy.png",
-                                 get_figure_runs(study).pipe(lambda r: r[r.index.isin(get_prune_runs(study).index)]))
-        targets += run_files(f"{FIG_DIR}/spectrum.png", get_figure_runs(study))
+    for study in [*config["studies"], *config["external"]]:
+        spec = config["studies"].get(study)
+        tables = ["table2"] + (["training"] if spec is not None else [])
+        tables += [a for a in ("heavy_tail", "universality") if runs_analysed(study, a)]
+        if has_prune_tables(study):
+            tables += ["correlation", "lowrank"]
+        targets += expand("results/tables/{study}/{table}.parquet", study=study, table=tables)
+        figure_runs = get_figure_runs(study)
+        targets += run_files(f"{FIG_DIR}/spectrum.png", figure_runs)
         if runs_analysed(study, "universality"):
-            targets += run_files(f"{FIG_DIR}/universality.png", get_figure_runs(study))
-        if spec["compare"] is not None:
+            targets += run_files(f"{FIG_DIR}/universality.png", figure_runs)
+        pruned = get_prune_runs(study)
+        targets += run_files(f"{FIG_DIR}/avew_accuracy.png", figure_runs[figure_runs.index.isin(pruned.index)])
+        if spec is not None and spec["compare"] is not None:
             targets += [f"results/tables/{study}/compare_{spec['compare']}.parquet",
                         f"results/figures/{study}/compare_{spec['compare']}.png"]
-        if spec["sweep"] == "spike_count":
+        if spec is not None and spec["sweep"] == "spike_count":
             targets += [f"results/tables/{study}/spike_counts.parquet", f"results/figures/{study}/spike_counts.png"]
-    for study in config["external"]:
-        targets += expand("results/tables/{study}/{table}.parquet", study=study,
-                          table=["table2", "heavy_tail", "universality"])
-        targets += run_files(f"{FIG_DIR}/spectrum.png", get_figure_runs(study))
-        targets += run_files(f"{FIG_DIR}/universality.png", get_figure_runs(study))
-        if len(get_prune_runs(study)):
-            targets += expand("results/tables/{study}/{table}.parquet", study=study, table=["correlation", "lowrank"])
-            targets += run_files(f"{FIG_DIR}/avew_accuracy.png", get_prune_runs(study))
     if config["sweeps"]["wigner"]:
-        targets += ["results/tables/sweeps/wigner_summary.parquet", "results/figures/sweeps/wigner_error.png"]
+        targets += ["results/tables/sweeps/outlier_error.parquet", "results/figures/sweeps/wigner_error.png"]
     if config["sweeps"]["bbp_table"]:
         targets += ["results/tables/sweeps/bbp_table.parquet"]
     return targets
 
 
 # ---------------------------------------------------------------- aggregation inputs
-AGGREGATE_STAGES = {
-    "table2": ["mp_fit"],
-    "training": ["training"],
-    "heavy_tail": ["heavy_tail"],
-    "universality": ["universality"],
-    "correlation": ["correlation"],
-    "lowrank": ["lowrank"],
-}
-
-
 def get_aggregate_inputs(wildcards):
     """Per-run Parquet files a study table is built from (`compare_<key>`: fits and training)."""
+    from rmtweights.stages.aggregate import TABLES  # noqa: E402  (pandas only)
+
     table = wildcards.table
-    stages = ["mp_fit", "training"] if table.startswith("compare_") else AGGREGATE_STAGES[table]
+    stages = ["mp_fit", "training"] if table.startswith("compare_") else TABLES[table]
     runs = get_prune_runs(wildcards.study) if table in ("correlation", "lowrank") else runs_of(wildcards.study)
     return {stage: run_files(f"{RUN_DIR}/{stage}.parquet", runs) for stage in stages}
+
+
+def get_table_reason_rows(wildcards):
+    """Reason rows for runs the table has no per-run file for (keep-top-s tables only)."""
+    return get_unpruned_runs(wildcards) if wildcards.table in ("correlation", "lowrank") else []
 
 
 def get_variant_widths(wildcards):
     """N of each variant of a spike-count study (variant name -> width)."""
     variants = get_study(wildcards)["variants"]
     return {name: spec["model"]["width"] for name, spec in variants.items()}
-
-

@@ -14,7 +14,7 @@ rule plot_spectrum:
     log:
         f"logs/plot_spectrum/{RUN_KEYS}.log",
     params:
-        code=get_code("plots"),
+        code=get_code("plot_spectrum"),
     threads: 1
     resources:
         runtime=10,
@@ -44,7 +44,7 @@ rule plot_avew_accuracy:
         f"logs/plot_avew_accuracy/{RUN_KEYS}.log",
     params:
         layer=get_prune_layer,
-        code=get_code("plots"),
+        code=get_code("plot_avew_accuracy"),
     threads: 1
     resources:
         runtime=10,
@@ -73,7 +73,7 @@ rule plot_universality:
     log:
         f"logs/plot_universality/{RUN_KEYS}.log",
     params:
-        code=get_code("plots"),
+        code=get_code("plot_universality"),
     threads: 1
     resources:
         runtime=10,
@@ -102,7 +102,7 @@ rule plot_comparison:
         "logs/plot_comparison/{study}/{key}.log",
     params:
         key="{key}",
-        code=get_code("plots"),
+        code=get_code("plot_comparison"),
     threads: 1
     resources:
         runtime=10,
@@ -129,7 +129,7 @@ rule plot_spike_counts:
     log:
         "logs/plot_spike_counts/{study}.log",
     params:
-        code=get_code("plots"),
+        code=get_code("plot_spike_counts"),
     threads: 1
     resources:
         runtime=10,

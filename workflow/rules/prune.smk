@@ -3,7 +3,6 @@ rule evaluate_pruning:
         final=f"{RUN_DIR}/model/final.pt",
         dataset="resources/datasets/{dataset}.json",
         fits=f"{RUN_DIR}/mp_fit.parquet",
-        spectra=f"{RUN_DIR}/spectra.parquet",
     output:
         curve=f"{RUN_DIR}/prune.parquet",
         lowrank=f"{RUN_DIR}/lowrank.parquet",
@@ -16,7 +15,7 @@ rule evaluate_pruning:
         layer=get_prune_layer,
         reshape=get_config("analysis", "reshape"),
         prune=get_config("analysis", "prune"),
-        code=get_code("prune"),
+        code=get_code("evaluate_pruning"),
     threads: 1
     resources:
         runtime=30,
@@ -32,6 +31,7 @@ rule correlate:
     input:
         curve=f"{RUN_DIR}/avew_curve.parquet",
         prune=f"{RUN_DIR}/prune.parquet",
+        fits=f"{RUN_DIR}/mp_fit.parquet",
     output:
         correlation=f"{RUN_DIR}/correlation.parquet",
     log:
@@ -43,7 +43,7 @@ rule correlate:
     resources:
         runtime=5,
         mem_mb=1000,
-    # Reads two small Parquet files: not worth a cluster job.
+    # Reads three small Parquet files: not worth a cluster job.
     localrule: True
     conda:
         "../../envs/analysis.yaml"

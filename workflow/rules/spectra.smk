@@ -1,4 +1,10 @@
+# Each layer is decomposed once per run. Studies that test universality get the singular vectors
+# too, tested against the Porter-Thomas law in the same pass (extract_spectra_and_vectors).
+
+
 rule extract_spectra:
+    wildcard_constraints:
+        study=alternatives(s for s in config["studies"] if s not in VECTOR_STUDIES),
     input:
         final=f"{RUN_DIR}/model/final.pt",
         init=f"{RUN_DIR}/model/init.pt",
@@ -10,7 +16,8 @@ rule extract_spectra:
         f"logs/extract_spectra/{RUN_KEYS}.benchmark.tsv"
     params:
         reshape=get_config("analysis", "reshape"),
-        code=get_code("spectra"),
+        porter_thomas_window=get_porter_thomas_window,
+        code=get_code("extract_spectra"),
     threads: 1
     resources:
         runtime=15,
@@ -21,3 +28,70 @@ rule extract_spectra:
         "../../envs/analysis.yaml"
     script:
         "../../scripts/extract_spectra.py"
+
+
+use rule extract_spectra as extract_spectra_and_vectors with:
+    wildcard_constraints:
+        study=alternatives(VECTOR_STUDIES),
+        variant=alternatives([*(v for s in config["studies"].values() for v in s["variants"]), GIVEN]),
+    output:
+        spectra=f"{RUN_DIR}/spectra.parquet",
+        porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
+    log:
+        f"logs/extract_spectra_and_vectors/{RUN_KEYS}.log",
+    benchmark:
+        f"logs/extract_spectra_and_vectors/{RUN_KEYS}.benchmark.tsv"
+
+
+rule extract_weights_part:
+    # One job per `layers_per_job` layers of a weights file (external `weights:` source): tensors are
+    # loaded one at a time (memory-mapped), so memory follows the largest layer, not the model.
+    wildcard_constraints:
+        variant=WEIGHTS,
+    input:
+        weights=get_weights_files,
+    output:
+        spectra=f"{RUN_DIR}/parts/spectra_{{part}}.parquet",
+        porter_thomas=f"{RUN_DIR}/parts/porter_thomas_{{part}}.parquet",
+    log:
+        f"logs/extract_weights_part/{RUN_KEYS}/part{{part}}.log",
+    benchmark:
+        f"logs/extract_weights_part/{RUN_KEYS}/part{{part}}.benchmark.tsv"
+    params:
+        spec=get_external_spec,
+        names=get_weights_part,
+        reshape=get_config("analysis", "reshape"),
+        porter_thomas_window=get_config("analysis", "universality", "window"),
+        code=get_code("extract_weights_part"),
+    threads: 1
+    resources:
+        runtime=60,
+        mem_mb=get_analysis_mem_mb,
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/extract_weights_part.py"
+
+
+rule gather_spectra:
+    wildcard_constraints:
+        variant=WEIGHTS,
+    input:
+        spectra=get_weights_part_files("spectra"),
+        porter_thomas=get_weights_part_files("porter_thomas"),
+    output:
+        spectra=f"{RUN_DIR}/spectra.parquet",
+        porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
+    log:
+        f"logs/gather_spectra/{RUN_KEYS}.log",
+    params:
+        code=get_code("gather_spectra"),
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=4000,
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/gather_spectra.py"

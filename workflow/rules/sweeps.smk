@@ -8,9 +8,7 @@ rule simulate_wigner_outliers:
         "logs/simulate_wigner_outliers/sweep.benchmark.tsv"
     params:
         wigner=get_config("sweeps", "wigner"),
-        # Peche's finite-rank check (paper 003 eq. 1.8): thetas below and above the transition sigma.
-        peche_thetas=[0.5, 0.9, 1.5, 2.0, 3.0],
-        code=get_code("wigner"),
+        code=get_code("simulate_wigner_outliers"),
     threads: 2
     resources:
         runtime=60,
@@ -26,13 +24,22 @@ rule summarise_wigner_outliers:
         outliers="results/sweeps/wigner_outliers.parquet",
         peche="results/sweeps/peche.parquet",
     output:
-        summary=report(
-            "results/tables/sweeps/wigner_summary.parquet",
+        errors=report(
+            "results/tables/sweeps/outlier_error.parquet",
             caption="../report/wigner_summary.rst",
             category="Deformed-Wigner sweep",
             labels={"table": "outlier error"},
         ),
-        markdown="results/tables/sweeps/wigner_summary.md",
+        errors_csv="results/tables/sweeps/outlier_error.csv",
+        errors_md="results/tables/sweeps/outlier_error.md",
+        peche=report(
+            "results/tables/sweeps/peche.parquet",
+            caption="../report/peche.rst",
+            category="Deformed-Wigner sweep",
+            labels={"table": "Peche check"},
+        ),
+        peche_csv="results/tables/sweeps/peche.csv",
+        peche_md="results/tables/sweeps/peche.md",
         png=report(
             "results/figures/sweeps/wigner_error.png",
             caption="../report/wigner_error.rst",
@@ -43,7 +50,7 @@ rule summarise_wigner_outliers:
     log:
         "logs/summarise_wigner_outliers/sweep.log",
     params:
-        code=get_code("wigner") + get_code("plots"),
+        code=get_code("summarise_wigner_outliers"),
     threads: 1
     resources:
         runtime=10,
@@ -71,7 +78,8 @@ rule compute_bbp_table:
         "logs/compute_bbp_table/sweep.benchmark.tsv"
     params:
         bbp=get_config("sweeps", "bbp_table"),
-        code=get_code("bbp_table"),
+        alpha=get_config("analysis", "bema", "alpha"),
+        code=get_code("compute_bbp_table"),
     threads: 2
     resources:
         runtime=60,

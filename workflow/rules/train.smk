@@ -5,7 +5,7 @@ rule prepare_dataset:
         "logs/prepare_dataset/{dataset}.log",
     params:
         dataset=get_dataset_params,
-        code=get_code("data"),
+        code=get_code("prepare_dataset"),
     threads: 1
     resources:
         runtime=30,
@@ -19,54 +19,41 @@ rule prepare_dataset:
 
 
 if config["training"]["batched"]:
+    # One rule per distinct seed list: its outputs are every seed's checkpoints and metrics, so each
+    # file is written once, by the job that trains it, and Snakemake knows all of them.
+    for index, (seeds, studies) in enumerate(batched_seed_groups()):
 
-    rule train_models_batched:
-        input:
-            dataset="resources/datasets/{dataset}.json",
-        output:
-            done=f"{GROUP_DIR}/batched/done.json",
-        log:
-            "logs/train_models_batched/{study}/{dataset}/{model}/{variant}.log",
-        benchmark:
-            "logs/train_models_batched/{study}/{dataset}/{model}/{variant}.benchmark.tsv"
-        params:
-            dataset=get_dataset_params,
-            model=get_model_params,
-            train=get_train_params,
-            seeds=get_seeds,
-            run_dir=get_batched_run_dir,
-            code=get_code("train"),
-        threads: 2
-        resources:
-            runtime=get_train_runtime,
-            mem_mb=get_train_mem_mb,
-            gpu=0,
-        conda:
-            "../../envs/torch.yaml"
-        script:
-            "../../scripts/train_models_batched.py"
-
-    rule unpack_batched_seed:
-        wildcard_constraints:
-            study=TRAINED_STUDIES,
-            variant=TRAINED_VARIANTS,
-        input:
-            done=f"{GROUP_DIR}/batched/done.json",
-        output:
-            final=f"{RUN_DIR}/model/final.pt",
-            init=f"{RUN_DIR}/model/init.pt",
-            metrics=f"{RUN_DIR}/training.parquet",
-        log:
-            f"logs/unpack_batched_seed/{RUN_KEYS}.log",
-        threads: 1
-        resources:
-            runtime=5,
-            mem_mb=1000,
-        localrule: True
-        conda:
-            "../../envs/analysis.yaml"
-        script:
-            "../../scripts/unpack_batched_seed.py"
+        rule:
+            name:
+                "train_models_batched" if index == 0 else f"train_models_batched_{index + 1}"
+            wildcard_constraints:
+                study=alternatives(studies),
+                variant=TRAINED_VARIANTS,
+            input:
+                dataset="resources/datasets/{dataset}.json",
+            output:
+                final=[f"results/{GROUP_KEYS}/seed{seed}/model/final.pt" for seed in seeds],
+                init=[f"results/{GROUP_KEYS}/seed{seed}/model/init.pt" for seed in seeds],
+                metrics=[f"results/{GROUP_KEYS}/seed{seed}/training.parquet" for seed in seeds],
+            log:
+                f"logs/train_models_batched/{GROUP_KEYS}.log",
+            benchmark:
+                f"logs/train_models_batched/{GROUP_KEYS}.benchmark.tsv"
+            params:
+                dataset=get_dataset_params,
+                model=get_model_params,
+                train=get_train_params,
+                seeds=list(seeds),
+                code=get_code("train_models_batched"),
+            threads: 2
+            resources:
+                runtime=get_train_runtime,
+                mem_mb=get_train_mem_mb,
+                gpu=0,
+            conda:
+                "../../envs/torch.yaml"
+            script:
+                "../../scripts/train_models_batched.py"
 
 else:
 
@@ -88,7 +75,7 @@ else:
             dataset=get_dataset_params,
             model=get_model_params,
             train=get_train_params,
-            code=get_code("train"),
+            code=get_code("train_model"),
         threads: 1
         resources:
             runtime=get_train_runtime,
@@ -102,7 +89,7 @@ else:
 
 rule import_model:
     wildcard_constraints:
-        variant=EXTERNAL_VARIANT,
+        variant=GIVEN,
     output:
         final=f"{RUN_DIR}/model/final.pt",
         init=f"{RUN_DIR}/model/init.pt",
@@ -111,7 +98,7 @@ rule import_model:
     params:
         spec=get_external_spec,
         download=config["download"],
-        code=get_code("external"),
+        code=get_code("import_model"),
     threads: 1
     resources:
         runtime=30,

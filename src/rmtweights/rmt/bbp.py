@@ -56,6 +56,7 @@ from scipy.optimize import brentq
 from rmtweights.rmt.threshold import threshold_factor
 
 __all__ = [
+    "curve_k",
     "theta_hat",
     "phi_hat",
     "phi_from_theta",
@@ -303,6 +304,21 @@ def ave_w(phi: ArrayLike, gammas: ArrayLike, gamma_plus: float) -> float:
     if not np.all(np.isfinite(p[keep])):
         raise ValueError("phi is not finite at a gamma above gamma_plus")
     return float(np.sum(p[keep] * weights) / np.sum(weights))  # eq. (5)/(6) of [1]
+
+
+def curve_k(min_nm: int, k_fraction: float = 0.2, size: int | None = None) -> int:
+    """Largest candidate rank k of the Ave_w curve and of the keep-top-s sweep, s = 1..k.
+
+    .. math:: k = \\max(1, \\lfloor k_{\\rm fraction} \\min(n, m) \\rfloor)
+
+    (20 % of min(n, m) in Sec. 4 of [1]_), at most ``size - 1`` when only ``size`` singular values
+    are available (:func:`ave_w_curve` needs :math:`\\gamma_{k+1}`). One definition for both curves,
+    so that the correlation compares them on the same s axis.
+    """
+    if not 0 < k_fraction <= 1:
+        raise ValueError(f"k_fraction must lie in (0, 1], got {k_fraction!r}")
+    k = max(1, int(np.floor(k_fraction * int(min_nm))))
+    return k if size is None else min(k, int(size) - 1)
 
 
 def ave_w_curve(gammas: ArrayLike, sigma: float, q: float, n: int, k: int,

@@ -274,7 +274,7 @@ def _gb_spectrum(gammas: npt.ArrayLike, a: int) -> np.ndarray:
 _FENCE_TW_UNITS = 4.0  # TW1 scale units above the edge; the 0.999 quantile of TW1 is about 3.3
 
 
-def _bulk_fence(g_desc: np.ndarray, q: float) -> float:
+def _bulk_fence(g_desc: np.ndarray, q: float, alpha: float = 0.2) -> float:
     r"""Upper fence separating the MP bulk from outliers, from the BEMA scale.
 
     .. math::
@@ -291,23 +291,23 @@ def _bulk_fence(g_desc: np.ndarray, q: float) -> float:
     """
     m = g_desc.size
     n = m / q
-    sigma0 = bema_sigma(g_desc, q)
+    sigma0 = bema_sigma(g_desc, q, alpha=alpha)
     _, x_max = mp_edges(q, sigma0)
     tw_scale = (n**-0.5 + m**-0.5) ** (1.0 / 3.0) / (2.0 * (math.sqrt(n) + math.sqrt(m)))
     return x_max * (1.0 + _FENCE_TW_UNITS * tw_scale)
 
 
-def _bulk(g_desc: np.ndarray, q: float, a: int) -> np.ndarray:
+def _bulk(g_desc: np.ndarray, q: float, a: int, alpha: float = 0.2) -> np.ndarray:
     """Ascending bulk of the spectrum (values at or below :func:`_bulk_fence`).
 
     Falls back to the whole spectrum when fewer than 2a+1 values would remain.
     """
     g_asc = g_desc[::-1]
-    bulk = g_asc[g_asc <= _bulk_fence(g_desc, q)]
+    bulk = g_asc[g_asc <= _bulk_fence(g_desc, q, alpha)]
     return (bulk if bulk.size >= 2 * a + 1 else g_asc).copy()
 
 
-def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15) -> float:
+def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15, *, alpha: float = 0.2) -> float:
     r"""Gaussian-broadening estimate of :math:`\sigma`, App. B of [1]_.
 
     .. math::
@@ -317,7 +317,7 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15) -> float:
     with :math:`P` the Gaussian-broadened density (:func:`gaussian_broadening_density`) and
     :math:`g` the MP density of eq. (2) of [1]_. Solved by ``scipy.optimize.least_squares``
     (bounded to :math:`[\hat\sigma_0/100,\ 100\,\hat\sigma_0]`) started at the BEMA estimate
-    :math:`\hat\sigma_0` (:func:`bema_sigma`, ``alpha = 0.2``).
+    :math:`\hat\sigma_0` (:func:`bema_sigma` with the same ``alpha`` as the BEMA estimate).
 
     **Outliers (our choice; [1]_ is silent):** the broadening and the fit use the bulk only,
     the values at or below the fence :math:`x_{\max}(\hat\sigma_0)\,(1 + 4\,s_{TW})`, with
@@ -366,6 +366,8 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15) -> float:
         Aspect ratio :math:`m/n \in (0, 1]`.
     a : int
         Half-width of the broadening window; 15 in [1]_.
+    alpha : float
+        Trimming fraction of the BEMA start value and outlier fence (0.2 in [1]_).
 
     Returns
     -------
@@ -383,9 +385,10 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15) -> float:
     """
     q = _check_q(q)
     a = _check_a(a)
+    alpha = _check_alpha(alpha)
     g = _gb_spectrum(gammas, a)
-    sigma0 = bema_sigma(g, q)
-    bulk = _bulk(g, q, a)
+    sigma0 = bema_sigma(g, q, alpha=alpha)
+    bulk = _bulk(g, q, a, alpha)
     P = _broadened(bulk, bulk, _broadening_widths(bulk, a))  # App. B of [1]
 
     def residuals(theta: np.ndarray) -> np.ndarray:
@@ -442,7 +445,7 @@ class ModifiedMPFit:
     success: bool
 
 
-def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15) -> ModifiedMPFit:
+def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15, alpha: float = 0.2) -> ModifiedMPFit:
     r"""Fit the modified Marchenko–Pastur law of Sec. 4 of [3]_ to a spectrum.
 
     The MP density (eq. (2) of [3]_, written in normalised singular values as eq. (2) of [1]_)
@@ -486,6 +489,8 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15) -> Modified
         Aspect ratio :math:`m/n \in (0, 1]`.
     a : int
         Half-width of the broadening window (15, as in [3]_).
+    alpha : float
+        Trimming fraction of the BEMA start value and outlier fence (0.2 as in [1]_).
 
     Returns
     -------
@@ -503,17 +508,18 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15) -> Modified
     """
     q = _check_q(q)
     a = _check_a(a)
+    alpha = _check_alpha(alpha)
     g = _gb_spectrum(gammas, a)
     m = g.size
     g_asc = g[::-1]
-    bulk = _bulk(g, q, a)
+    bulk = _bulk(g, q, a, alpha)
     # broadened density of the bulk, normalised by the whole spectrum (its mass is m_bulk/m)
     P = _broadened(bulk, bulk, _broadening_widths(bulk, a)) * (bulk.size / m)  # eq. (4) of [3]
     nu_min = float(g_asc[0])
     top = float(g_asc[-1])
     span = top - nu_min
 
-    sigma0 = bema_sigma(g, q)  # start; _bulk computed it too (cheap: a few ms)
+    sigma0 = bema_sigma(g, q, alpha=alpha)  # start; _bulk computed it too (cheap: a few ms)
     _, x_max0 = mp_edges(q, sigma0)
     nu_lo, nu_hi = nu_min + 1e-6 * span, top + 0.5 * span
     nu0 = min(max(x_max0, nu_lo + 0.01 * span), nu_hi - 0.01 * span)
@@ -553,8 +559,10 @@ def estimate_sigma(
 ) -> float:
     r"""Estimate the MP scale :math:`\sigma` by ``method``.
 
-    ``"bema"``: :func:`bema_sigma` (uses ``alpha``); ``"gb"``: :func:`gb_sigma` (uses ``a``);
-    ``"mp_fit"``: ``modified_mp_fit(...).sigma`` (uses ``a``).
+    ``"bema"``: :func:`bema_sigma`; ``"gb"``: :func:`gb_sigma`; ``"mp_fit"``:
+    ``modified_mp_fit(...).sigma`` (the fit's amplitude; see :func:`modified_mp_fit`). Every one uses
+    ``alpha`` (BEMA's trimming, also the start value and outlier fence of the other two); ``gb`` and
+    ``mp_fit`` use ``a``.
 
     Parameters
     ----------
@@ -587,5 +595,5 @@ def estimate_sigma(
     if method == "bema":
         return bema_sigma(gammas, q, alpha=alpha)
     if method == "gb":
-        return gb_sigma(gammas, q, a=a)
-    return modified_mp_fit(gammas, q, a=a).sigma
+        return gb_sigma(gammas, q, a=a, alpha=alpha)
+    return modified_mp_fit(gammas, q, a=a, alpha=alpha).sigma

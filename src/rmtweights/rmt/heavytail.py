@@ -319,58 +319,303 @@ def hill_estimator(x: npt.ArrayLike, k: int | None = None) -> float:
 
 
 # --------------------------------------------------------------------------------------------------
-# likelihood-ratio tests (powerlaw)
+# likelihood-ratio tests: the alternatives as exponential families of u = ln(x / x_min)
+#
+# Each alternative's density of x above x_min is p(x) = exp(h(u)) / (x Z), u = ln(x / x_min) >= 0,
+# with h(u) = c(u) - theta . T(u) concave in u and linear in theta:
+#   log-normal          theta = (beta, eps),  T = (u, u^2),         c = 0
+#   truncated power law theta = (alpha, z),   T = (u, e^u - 1),     c = u     (z = lambda x_min)
+# so ln Z(theta) is convex, grad ln Z = -E[T], Hessian = Cov[T]: the mean log-likelihood
+# l(theta) = mean(c(u)) - theta . mean(T) - ln Z - mean(ln x) is concave and depends on the data
+# only through mean(T). Z and the moments of T come from one Gauss-Legendre rule on panels between
+# the level sets h = h_max - level (the integrand below the last level is < e^-50 of its maximum).
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(12)  # 12 nodes per panel: exact to degree 23
+_GL_LOGW = np.log(_GL_W)
+_LEVELS = np.array([0.5, 2.0, 5.0, 10.0, 17.0, 26.0, 37.0, 50.0])  # h_max - h at the panel ends
+_MAX_PANEL = 4.0  # longest panel where e^u matters: e^{2t} on [-1, 1] to 1e-16 with 12 nodes
+_NEWTON_STEPS = 6  # level-set points are panel ends only: any point beyond the level is correct
 
 
-@functools.cache
-def _truncated_power_law_class() -> type:
-    """``powerlaw.Truncated_Power_Law`` without its KS distance.
+def _log_normal_levels(beta: float, eps: float) -> tuple[float, np.ndarray, np.ndarray]:
+    r"""Mode and level-set distances of :math:`h(u) = -\beta u - \varepsilon u^2` on :math:`u \ge 0`.
 
-    Its CDF calls ``mpmath.gammainc`` once per data point (about 3 ms each), which would make the
-    likelihood-ratio test of a 2000-value tail take seconds; the test needs only log-likelihoods.
+    Returns ``(u_mode, right, left)``: :math:`h(u_{mode} + r_k) = h(u_{mode} - l_k) = h_{max} -
+    \Delta_k` (``left`` clipped at :math:`u = 0`); the roots of a quadratic, in the cancellation-free
+    form for the mode at 0.
     """
-    import powerlaw  # local: importing powerlaw pulls in matplotlib
+    if eps > 0.0 and beta < 0.0:
+        u_mode = -beta / (2.0 * eps)
+        right = np.sqrt(_LEVELS / eps)
+        return u_mode, right, np.minimum(right, u_mode)
+    right = 2.0 * _LEVELS / (beta + np.sqrt(beta * beta + 4.0 * eps * _LEVELS))
+    return 0.0, right, np.zeros_like(right)
 
-    class _TruncatedPowerLaw(powerlaw.Truncated_Power_Law):
-        def compute_distance_metrics(self, data: Any = None) -> None:
-            self.D = self.D_plus = self.D_minus = self.Kappa = self.V = self.Asquare = math.nan
 
-    return _TruncatedPowerLaw
+def _truncated_power_law_levels(alpha: float, z: float) -> tuple[float, np.ndarray, np.ndarray]:
+    r"""Mode and level-set distances of :math:`h(u) = (1-\alpha) u - z(e^u - 1)` on :math:`u \ge 0`.
+
+    With :math:`b = 1 - \alpha`, the mode is :math:`\ln(b/z)` if :math:`b > z`, else 0. Newton's
+    method for :math:`h = h_{max} - \Delta` converges monotonically from the outer side of a concave
+    function, started at an explicit outer bound: right of the mode
+    :math:`h(u_{mode} + v) - h_{max} \le -b v^2/2,\ -z v^2/2,\ -(z - b) v`, and :math:`\le -b e^v/2`
+    or :math:`-z e^v/2` for :math:`v \ge 1.7`; left of an interior mode it is :math:`\le b(1 + v)`.
+    """
+    b = 1.0 - alpha
+    levels = _LEVELS
+    if z > 0.0 and b > z:
+        u_mode = math.log(b / z)
+        h_max = b * u_mode - (b - z)  # z e^{u_mode} = b
+        v = np.minimum(np.sqrt(2.0 * levels / b), np.maximum(1.7, np.log(2.0 * levels / b)))
+    else:
+        u_mode, h_max = 0.0, 0.0
+        v = np.full_like(levels, np.inf)
+        if z > b:
+            v = levels / (z - b)
+        if z > 0.0:
+            v = np.minimum(v, np.minimum(np.sqrt(2.0 * levels / z), np.maximum(1.7, np.log(2.0 * levels / z))))
+    target = h_max - levels
+    if z > 0.0:  # (z = 0: h is linear and v = levels / (z - b) exact)
+        for _ in range(_NEWTON_STEPS):  # from the right: v decreases towards the crossing
+            u = u_mode + v
+            v = v - (b * u - z * np.expm1(u) - target) / (b - z * np.exp(u))
+    right = v
+    left = np.zeros_like(levels)
+    if u_mode > 0.0:
+        h0 = 0.0  # h(0)
+        reach = h0 <= target  # level reached before u = 0
+        v = np.where(reach, np.maximum(-1.0 - levels / b, -u_mode), -u_mode)
+        for _ in range(_NEWTON_STEPS):  # from the left: v increases towards the crossing
+            u = u_mode + v
+            v = v - (b * u - z * np.expm1(u) - target) / (b - z * np.exp(u))
+        left = np.where(reach, np.minimum(-v, u_mode), u_mode)
+    return u_mode, right, left
+
+
+def _quadrature_nodes(
+    u_mode: float, right: np.ndarray, left: np.ndarray, fine_from: float = math.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Legendre nodes and log-weights on the panels between the level-set points.
+
+    Above ``fine_from`` panels are at most ``_MAX_PANEL`` long (where the truncated power law's
+    :math:`z e^u` term is not negligible: its log varies by a factor e per unit of u).
+    """
+    ends = np.concatenate([(u_mode - left)[::-1], [u_mode], u_mode + right])
+    if ends[-1] - max(fine_from, 0.0) > _MAX_PANEL:
+        extra = ends[-1] - _MAX_PANEL * np.arange(1, 1 + int((ends[-1] - max(fine_from, 0.0)) // _MAX_PANEL))
+        ends = np.union1d(ends, extra)
+    lo, hi = ends[:-1], ends[1:]
+    keep = hi > lo
+    half = 0.5 * (hi[keep] - lo[keep])
+    nodes = (0.5 * (hi[keep] + lo[keep]))[:, None] + half[:, None] * _GL_X
+    log_w = np.log(half)[:, None] + _GL_LOGW
+    return nodes.ravel(), log_w.ravel()
+
+
+def _family_moments(family: str, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    r""":math:`\ln Z(\theta)`, :math:`E_\theta[T]` and :math:`\mathrm{Cov}_\theta[T]` by quadrature.
+
+    .. math::
+
+        Z(\theta) = \int_0^\infty e^{h(u)}\,du, \qquad
+        \nabla_\theta \ln Z = -E_\theta[T], \qquad \nabla^2_\theta \ln Z = \mathrm{Cov}_\theta[T],
+
+    the exponential-family identities (e.g. Sec. 3.4 of [6]_), with the composite Gauss–Legendre rule
+    (eqs. 25.4.29–30 of [7]_) in log space.
+    """
+    if family == "lognormal":
+        beta, eps = float(theta[0]), float(theta[1])
+        u, log_w = _quadrature_nodes(*_log_normal_levels(beta, eps))
+        t2 = u * u
+        h = -beta * u - eps * t2
+    else:
+        alpha, z = float(theta[0]), float(theta[1])
+        fine_from = math.log(1e-17 / z) if z > 0.0 else math.inf  # z e^u < 1e-17 below
+        u, log_w = _quadrature_nodes(*_truncated_power_law_levels(alpha, z), fine_from)
+        t2 = np.expm1(u)
+        h = (1.0 - alpha) * u - z * t2
+    psi = h + log_w
+    top = psi.max()
+    w = np.exp(psi - top)
+    total = w.sum()
+    w /= total
+    m1, m2 = w @ u, w @ t2
+    d1, d2 = u - m1, t2 - m2
+    wd1, wd2 = w * d1, w * d2
+    cov = np.array([[wd1 @ d1, wd1 @ d2], [wd1 @ d2, wd2 @ d2]])
+    return top + math.log(total), np.array([m1, m2]), cov
+
+
+def _maximise_family(
+    family: str, mean_t: np.ndarray, n: int, theta: np.ndarray, lower: tuple[float, float]
+) -> tuple[np.ndarray, float]:
+    r"""Maximise the concave :math:`\ell(\theta) = -\theta\cdot\overline{T} - \ln Z(\theta)` over
+    :math:`\theta_i > \text{lower}_i`: damped Newton (Sec. 9.5 of [8]_).
+
+    Newton direction :math:`d = \mathrm{Cov}_\theta[T]^{-1} g`, :math:`g = E_\theta[T] - \overline{T}`
+    (an ascent direction); steps kept inside the domain (at most 95 % of the way to a bound) and
+    halved until the Armijo condition holds; stop when the Newton decrement predicts a
+    log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`. Returns :math:`(\hat\theta, \ln Z)`.
+    """
+    log_z, mean, cov = _family_moments(family, theta)
+    f = -float(theta @ mean_t) - log_z
+    for _ in range(100):
+        g = mean - mean_t
+        det = cov[0, 0] * cov[1, 1] - cov[0, 1] * cov[1, 0]
+        if det > 0.0:
+            d = np.array([cov[1, 1] * g[0] - cov[0, 1] * g[1], cov[0, 0] * g[1] - cov[1, 0] * g[0]]) / det
+        else:  # numerically singular covariance: scaled gradient step
+            d = g / (cov[0, 0] + cov[1, 1])
+        slope = float(g @ d)
+        if not n * slope > 1e-12:
+            break
+        step = 1.0
+        for i in (0, 1):
+            if d[i] < 0.0 and math.isfinite(lower[i]):
+                step = min(step, 0.95 * (theta[i] - lower[i]) / -d[i])
+        while step > 1e-14:
+            trial = theta + step * d
+            t_log_z, t_mean, t_cov = _family_moments(family, trial)
+            f_trial = -float(trial @ mean_t) - t_log_z
+            if f_trial >= f + 1e-4 * step * slope:
+                break
+            step *= 0.5
+        else:
+            break
+        theta, f, log_z, mean, cov = trial, f_trial, t_log_z, t_mean, t_cov
+    return theta, log_z
+
+
+def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
+    r"""Maximum-likelihood fits above :math:`x_{\min}` of the power law and its three alternatives.
+
+    With :math:`u_i = \ln(x_i/x_{\min})` for the :math:`n` values :math:`x_i \ge x_{\min}`
+    (continuous densities, normalised on :math:`[x_{\min}, \infty)`, parameter ranges of ``powerlaw``
+    [4]_ as set by rmtweights):
+
+    * power law :math:`p(x) = \frac{\alpha-1}{x_{\min}}(x/x_{\min})^{-\alpha}`,
+      :math:`\hat\alpha = 1 + n/\sum_i u_i` (eq. (3.1) of [1]_);
+    * exponential :math:`p(x) = \lambda e^{-\lambda(x - x_{\min})}`,
+      :math:`\hat\lambda = 1/(\bar x - x_{\min})` (Table 2.1 of [1]_; closed-form MLE);
+    * log-normal truncated at :math:`x_{\min}`, :math:`p(x) \propto x^{-1}
+      e^{-(\ln x - \mu)^2/2\sigma^2}` (Table 2.1 of [1]_), written as the exponential family
+      :math:`p(x) \propto x^{-1} e^{-\beta u - \varepsilon u^2}` with
+      :math:`\varepsilon = 1/(2\sigma^2) > 0`, :math:`\beta = (\ln x_{\min} - \mu)/\sigma^2`;
+    * truncated power law :math:`p(x) = \frac{\lambda^{1-\alpha}}{\Gamma(1-\alpha, \lambda x_{\min})}
+      x^{-\alpha} e^{-\lambda x}` (Table 2.1 of [1]_), :math:`\alpha \ge 0`, :math:`\lambda \ge 0`,
+      in :math:`z = \lambda x_{\min}`: :math:`p(x) \propto x^{-1} e^{(1-\alpha)u - z(e^u - 1)}`.
+
+    Both two-parameter families are concave in their natural parameters and contain the power law
+    on their boundary (:math:`\varepsilon \to 0`: log-normal with :math:`\mu \to -\infty`,
+    :math:`\sigma \to \infty`; :math:`z = 0`), the truncated power law also the exponential
+    (:math:`\alpha = 0`). A boundary point is the maximum iff the derivative into the domain is
+    :math:`\le 0` there (Karush–Kuhn–Tucker for a concave function), in closed form for the power-law
+    boundary: :math:`E_{PL}[u^2] = 2/(\hat\alpha - 1)^2 \le \overline{u^2}` (log-normal) and
+    :math:`E_{PL}[x/x_{\min}] = (\hat\alpha-1)/(\hat\alpha-2) \le \overline{x/x_{\min}}`
+    (truncated power law, :math:`\hat\alpha > 2`). Otherwise the interior maximum is found by
+    :func:`_maximise_family`, started at the better of the boundary optimum and ``powerlaw``'s
+    starting point (moments of :math:`\ln x`; :math:`\alpha = \hat\alpha`, :math:`\lambda = 1/\bar x`).
+
+    Returns a dict with the fitted parameters (``alpha``, ``lambda``, ``mu``, ``sigma``,
+    ``tpl_alpha``, ``tpl_lambda``; ``mu``/``sigma`` are -inf/inf on the power-law boundary), flags
+    ``lognormal_is_power_law``, ``tpl_is_power_law``, ``tpl_is_exponential``, and the per-value
+    log-likelihoods ``ll_<name>`` (natural log of the density at each tail value, ascending order).
+    """
+    tail = x_sorted[x_sorted >= x_min]
+    n = tail.size
+    u = np.log(tail / x_min)
+    t1 = np.expm1(u)  # x / x_min - 1
+    log_x = np.log(tail)
+    mean_u, mean_u2, mean_t1 = float(u.mean()), float((u * u).mean()), float(t1.mean())
+    alpha = 1.0 + 1.0 / mean_u  # eq. (3.1) of [1]
+    beta_pl = alpha - 1.0
+    z_exp = 1.0 / mean_t1  # lambda x_min, lambda = 1 / (mean(x) - x_min)
+    out: dict[str, Any] = {"n": n, "alpha": alpha, "lambda": z_exp / x_min}
+    out["ll_power_law"] = math.log(beta_pl) - log_x + (1.0 - alpha) * u  # ln[(a-1)/x_min (x/x_min)^-a]
+    out["ll_exponential"] = math.log(z_exp / x_min) - z_exp * t1  # ln[lambda e^{-lambda (x - x_min)}]
+
+    # log-normal: power-law boundary (eps = 0, beta = alpha - 1) or interior
+    if 2.0 / beta_pl**2 <= mean_u2:  # KKT at the boundary: E_PL[u^2] <= mean(u^2)
+        out.update(mu=-math.inf, sigma=math.inf, lognormal_is_power_law=True)
+        out["ll_lognormal"] = out["ll_power_law"]
+    else:
+        mean_t = np.array([mean_u, mean_u2])
+        var_u = float(u.var())
+        starts = [np.array([beta_pl, 0.0])]
+        if var_u > 0.0:  # powerlaw's start: mu = mean(ln x), sigma = std(ln x)
+            starts.append(np.array([-mean_u / var_u, 0.5 / var_u]))
+        theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("lognormal", th)[0])
+        theta, log_z = _maximise_family("lognormal", mean_t, n, theta0, (-math.inf, 0.0))
+        beta, eps = float(theta[0]), float(theta[1])
+        sigma = math.sqrt(0.5 / eps)
+        out.update(mu=math.log(x_min) - beta * sigma**2, sigma=sigma, lognormal_is_power_law=False)
+        out["ll_lognormal"] = -log_x - beta * u - eps * u * u - log_z
+
+    # truncated power law: power-law boundary (z = 0), exponential boundary (alpha = 0) or interior
+    out.update(tpl_is_power_law=False, tpl_is_exponential=False)
+    mean_t = np.array([mean_u, mean_t1])
+    if alpha > 2.0 and (alpha - 1.0) / (alpha - 2.0) <= 1.0 + mean_t1:  # KKT: E_PL[x/x_min] <= mean
+        out.update(tpl_alpha=alpha, tpl_lambda=0.0, tpl_is_power_law=True)
+        out["ll_truncated_power_law"] = out["ll_power_law"]
+        return out
+    exp_point = np.array([0.0, z_exp])
+    log_z_exp, mean_exp, _ = _family_moments("truncated_power_law", exp_point)
+    if mean_exp[0] <= mean_u:  # KKT at alpha = 0: d l / d alpha = E[u] - mean(u) <= 0
+        out.update(tpl_alpha=0.0, tpl_lambda=out["lambda"], tpl_is_exponential=True)
+        out["ll_truncated_power_law"] = out["ll_exponential"]
+        return out
+    starts = [exp_point, np.array([alpha, 1.0 / (1.0 + mean_t1)])]  # powerlaw's: lambda = 1/mean(x)
+    theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("truncated_power_law", th)[0])
+    theta, log_z = _maximise_family("truncated_power_law", mean_t, n, theta0, (0.0, 0.0))
+    a_t, z_t = float(theta[0]), float(theta[1])
+    out.update(tpl_alpha=a_t, tpl_lambda=z_t / x_min)
+    out["ll_truncated_power_law"] = -log_x + (1.0 - a_t) * u - z_t * t1 - log_z
+    return out
+
+
+def _vuong(ll_1: np.ndarray, ll_2: np.ndarray, nested: bool) -> tuple[float, float]:
+    r"""Normalised log-likelihood ratio and the p-value of its sign, as ``powerlaw`` 2.0.0 [4]_.
+
+    With :math:`\ell_i = \ln p_1(x_i) - \ln p_2(x_i)`, :math:`R = \sum_i \ell_i` and
+    :math:`\hat s^2 = \frac1n \sum_i (\ell_i - \bar\ell)^2` (eqs. (5.1)–(5.3) of [1]_, Vuong's test
+    [9]_), the statistic is :math:`R / (\sqrt n\,\hat s)` and
+
+    .. math::
+
+        p = \operatorname{erfc}\!\Big(\frac{|R|}{\sqrt{2n}\,\hat s}\Big) \quad\text{(non-nested)},
+        \qquad p = P(\chi^2_1 > 2|R|) = \operatorname{erfc}\sqrt{|R|} \quad\text{(nested)} .
+    """
+    from scipy.special import erfc  # local: keeps `import rmtweights.rmt.heavytail` light
+
+    diff = ll_1 - ll_2
+    n = diff.size
+    r = float(diff.sum())
+    spread = math.sqrt(float(np.sum((diff - diff.mean()) ** 2)))  # sqrt(n) * s
+    if not spread > 0.0:
+        return 0.0, 1.0
+    p = float(erfc(math.sqrt(abs(r)))) if nested else float(erfc(abs(r) / (math.sqrt(2.0) * spread)))  # eq. (5.3) of [1]
+    return r / spread, p
 
 
 def _likelihood_ratios(x_sorted: np.ndarray, x_min: float) -> dict[str, tuple[float, float]]:
-    """``powerlaw`` normalised LR tests of the power law against each alternative at fixed x_min.
+    r"""Normalised LR tests of the power law against each alternative at fixed :math:`x_{\min}`.
 
-    The power-law exponent range is widened to (1, inf) (``powerlaw`` 2.0 defaults to [0, 3]),
-    the truncated power law's to (0, inf). The power law vs truncated power law comparison is
-    nested (p from chi-squared with one degree of freedom, Sec. 5.1 of [1]).
+    Same statistics and p-values as ``powerlaw`` 2.0.0's ``Fit.distribution_compare(...,
+    normalized_ratio=True)`` [4]_ with the power-law exponent range :math:`(1, \infty)` and the
+    truncated power law's :math:`(0, \infty)`; the power law vs truncated power law comparison is
+    nested (chi-squared p-value, Sec. 5.1 of [1]_). The fits are exact maxima
+    (:func:`_fit_alternatives`), so the numbers differ from ``powerlaw``'s by its Nelder–Mead
+    tolerance. Where the alternative's maximum-likelihood fit *is* the power law (boundary of its
+    family), the two models coincide: ``(0.0, 1.0)``; ``powerlaw`` reports the ratio wherever its
+    optimiser stopped near that boundary (small :math:`|R|`, :math:`p` near 1).
     """
-    import powerlaw  # local: importing powerlaw pulls in matplotlib
-
+    fit = _fit_alternatives(x_sorted, x_min)
+    ll_pl = fit["ll_power_law"]
     out: dict[str, tuple[float, float]] = {}
-    with warnings.catch_warnings():
-        # powerlaw warns (UserWarning, RuntimeWarning from numpy inside powerlaw, OptimizeWarning)
-        # about optimiser trouble in the alternatives; the numbers are reported regardless.
-        warnings.simplefilter("ignore")
-        with np.errstate(all="ignore"):
-            fit = powerlaw.Fit(
-                x_sorted,
-                xmin=float(x_min),
-                discrete=False,
-                verbose=0,
-                parameter_ranges={"alpha": [1.0, None]},
-            )
-            fit.truncated_power_law = _truncated_power_law_class()(
-                data=fit.data,
-                xmin=fit.xmin,
-                discrete=False,
-                parameter_ranges={"alpha": [0.0, None]},
-                parent_Fit=fit,
-                verbose=0,
-            )
-            for name in ALTERNATIVES:
-                r, p = fit.distribution_compare("power_law", name, normalized_ratio=True)
-                out[name] = (float(r), float(p))
+    for name in ALTERNATIVES:
+        boundary = fit.get(f"{'tpl' if name == 'truncated_power_law' else name}_is_power_law", False)
+        nested = name == "truncated_power_law"
+        out[name] = (0.0, 1.0) if boundary else _vuong(ll_pl, fit[f"ll_{name}"], nested)
     return out
 
 

@@ -1,0 +1,17 @@
+"""Snakemake adapter of rule measure_universality: level spacings and number variance, with the Porter-Thomas summary."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+from _adapter import start
+
+start(snakemake)
+from rmtweights import io
+from rmtweights.stages.common import add_run_keys
+from rmtweights.stages.universality import universality_tables
+
+tables = universality_tables(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.porter_thomas),
+                             a=snakemake.params.a, ls=snakemake.params.ls)
+for name, table in tables.items():
+    io.write_parquet(add_run_keys(table, snakemake.wildcards), snakemake.output[name])

@@ -1,0 +1,152 @@
+"""Checking a study configuration before any job runs, with messages that name the key at fault.
+
+:func:`validate_config` checks a config against ``workflow/schemas/config.schema.yaml`` (JSON
+Schema 2020-12) and fills in the schema's defaults, like Snakemake's own ``validate``, but stops with
+a few lines such as ``config error at studies.demo.train.epochs: -1 is less than the minimum of 1``
+instead of a dump of the schema. :func:`check_config` then checks what a schema cannot express: that
+studies name datasets and models that exist, and that the analyses asked for make sense together.
+Pure Python: the Snakefile calls both when it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ConfigError", "validate_config", "check_config", "format_error"]
+
+#: How many schema errors one message lists (the rest are counted).
+MAX_ERRORS = 3
+
+
+class ConfigError(ValueError):
+    """A configuration the workflow cannot run; the message names the key and what is wrong."""
+
+
+def _key_path(path: Iterable[Any]) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _deepest(error):
+    """For oneOf/anyOf failures, the sub-error that got furthest into the instance."""
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.context or [])))
+    return error
+
+
+def format_error(error) -> str:
+    """One line for a ``jsonschema.ValidationError``: the key path and what is wrong with it."""
+    error = _deepest(error)
+    where = _key_path(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"config error at {where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}"
+    if error.validator == "required":
+        return f"config error at {where}: {error.message}"
+    if error.validator == "enum":
+        return f"config error at {where}: {error.instance!r} is not one of {error.validator_value}"
+    return f"config error at {where}: {error.message}"
+
+
+def _validator_with_defaults(schema: Mapping[str, Any]):
+    """A Draft 2020-12 validator class that fills ``default`` values of missing properties."""
+    from jsonschema import Draft202012Validator, validators
+
+    check_properties = Draft202012Validator.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema_):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = _copy(sub["default"])
+        yield from check_properties(validator, properties, instance, schema_)
+
+    return validators.extend(Draft202012Validator, {"properties": properties_with_defaults})
+
+
+def _copy(value: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(value)
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
+    """Check ``config`` against the schema, filling defaults in place; raise :class:`ConfigError` on errors.
+
+    The message lists up to :data:`MAX_ERRORS` errors, one line each (:func:`format_error`).
+    """
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = _validator_with_defaults(schema)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = [format_error(e) for e in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            lines.append(f"... and {len(errors) - MAX_ERRORS} more")
+        raise ConfigError("\n".join(dict.fromkeys(lines)))
+    return config
+
+
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Checks beyond the schema: names that must exist, and analyses that need each other.
+
+    Raises :class:`ConfigError` naming the key path.
+    """
+    for study, spec in cfg["studies"].items():
+        for key, known in (("datasets", cfg["datasets"]), ("models", cfg["models"])):
+            unknown = [name for name in spec[key] if name not in known]
+            if unknown:
+                raise ConfigError(f"config error at studies.{study}.{key}: {unknown} not defined under "
+                                  f"`{key}:` (defined: {sorted(known)})")
+        if spec["sweep"] == "spike_count":
+            archs = {cfg["models"][name]["arch"] for name in spec["models"]}
+            if archs != {"spike_mlp"}:
+                raise ConfigError(f"config error at studies.{study}.sweep: spike_count trains spike_mlp only, "
+                                  f"but the study's models are {sorted(archs)}")
+            for variant, override in spec["variants"].items():
+                if "width" not in override["model"]:
+                    raise ConfigError(f"config error at studies.{study}.variants.{variant}.model.width: required "
+                                      "by the spike-count sweep (N of the N x N layer)")
+    for study, models in cfg["external"].items():
+        if study in cfg["studies"]:
+            raise ConfigError(f"config error at external.{study}: a training study has the same name")
+        for name, spec in models.items():
+            where = f"external.{study}.{name}"
+            if spec["dataset"] is not None and spec["dataset"] not in cfg["datasets"]:
+                raise ConfigError(f"config error at {where}.dataset: {spec['dataset']!r} is not defined under "
+                                  "`datasets:`")
+            if spec["prune_layer"] is not None and (spec["dataset"] is None or "checkpoint" not in spec):
+                raise ConfigError(f"config error at {where}.prune_layer: the keep-top-s evaluation needs an "
+                                  "rmtweights `checkpoint` (an architecture to run) and a `dataset`")
+    if cfg["analysis"]["reshape"] == "slices":
+        _check_slices(cfg)
+    for name, sweep in cfg["sweeps"].items():
+        if sweep is None:
+            continue
+        missing = [k for k in {"wigner": ("Ns", "seeds", "interval"), "bbp_table": ("sizes", "thetas")}[name]
+                   if k not in sweep]
+        if missing:
+            raise ConfigError(f"config error at sweeps.{name}: missing {missing}")
+
+
+def _check_slices(cfg: Mapping[str, Any]) -> None:
+    """``reshape: slices`` pools the spectra of the kh*kw slices of a conv kernel: fine for the MP fit
+    and the heavy-tail test (each slice is an MP matrix of the same shape), meaningless for level
+    spacings (independent spectra superposed lose their level repulsion), and without one rank per
+    slice for keep-top-s pruning. Refuse the combination, naming the study."""
+    for study, spec in cfg["studies"].items():
+        bad = sorted({"universality", "prune"} & set(spec["analyses"]))
+        if bad:
+            raise ConfigError(
+                f"config error at analysis.reshape: `slices` pools the kh*kw spectra of a conv kernel, on which "
+                f"{' and '.join(bad)} ha{'ve' if len(bad) > 1 else 's'} no meaning (level spacings of superposed "
+                f"independent spectra; one rank for many slices), but studies.{study}.analyses asks for "
+                f"{bad}: use reshape spatial or flatten, or set studies.{study}.analyses to [heavy_tail] or []")
+    if cfg["external"]:
+        raise ConfigError("config error at analysis.reshape: `slices` cannot be used with `external` studies, "
+                          "which always run the universality tests; use spatial or flatten")

@@ -1,0 +1,44 @@
+"""Pieces shared by the per-run stages: the run keys and the walk over a spectra table's layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["RUN_KEYS", "STATES", "add_run_keys", "layer_groups", "skipped_reason"]
+
+#: The columns that identify a run; every per-run table starts with them.
+RUN_KEYS: tuple[str, ...] = ("study", "dataset", "model", "variant", "seed")
+#: Weight states of a run: the trained weights and those it started from (or, for a model given
+#: without its initialisation, a random baseline of the same shapes).
+STATES: tuple[str, ...] = ("trained", "initial")
+
+
+def add_run_keys(frame: pd.DataFrame, keys: Mapping[str, Any] | Any) -> pd.DataFrame:
+    """Prefix ``frame`` with the run-key columns (seed as int, the rest as str).
+
+    ``keys`` is a mapping or an object with the keys as attributes (Snakemake's wildcards).
+    """
+    out = frame.copy()
+    for position, key in enumerate(RUN_KEYS):
+        value = keys[key] if isinstance(keys, Mapping) else getattr(keys, key)
+        value = int(value) if key == "seed" else str(value)
+        out.insert(position, key, value)
+    return out
+
+
+def layer_groups(spectra: pd.DataFrame, state: str | None = None) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    """Yield ``(state, layer, rows)`` in the table's order, rows sorted by ``index`` (0 = largest)."""
+    frame = spectra if state is None else spectra[spectra.state == state]
+    for (st, layer), rows in frame.groupby(["state", "layer"], sort=False):
+        yield st, layer, rows.sort_values("index")
+
+
+def skipped_reason(rows: pd.DataFrame) -> str | None:
+    """Why a layer of the spectra table has no spectrum (``None`` when it has one)."""
+    status = rows.status.iloc[0]
+    if status != "ok":
+        return str(rows.reason.iloc[0]) or str(status)
+    return None

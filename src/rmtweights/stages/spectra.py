@@ -1,0 +1,121 @@
+"""Rule ``extract_spectra``: the singular values of every layer, for each weight state, in one pass.
+
+Each layer is decomposed once (:func:`rmtweights.spectrum.layer_spectrum`): its singular values
+go to the spectra table, and, when the study runs the universality tests, its right singular
+vectors are tested against the Porter–Thomas law in the same pass (Sec. 4 of [2]_), so no later
+rule decomposes the layer again. Layers are taken one at a time from an iterator, so memory
+follows the largest layer, not the model.
+
+References
+----------
+.. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
+   Weight Matrices based on Random Matrix Theory", 2025, arXiv:2512.12911, eq. (2).
+.. [2] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
+   matrices", 2024 (an earlier version: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661), Sec. 4.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from rmtweights.layers import LayerMatrix, SkippedTensor
+from rmtweights.rmt.porter_thomas import porter_thomas
+from rmtweights.spectrum import layer_spectrum
+
+__all__ = ["SPECTRA_COLUMNS", "PORTER_THOMAS_COLUMNS", "spectra_tables"]
+
+#: Columns of the spectra table, in order.
+SPECTRA_COLUMNS: tuple[str, ...] = ("state", "layer", "kind", "reshape", "shape", "n", "m", "q", "index", "sv",
+                                    "gamma", "status", "reason")
+#: Columns of the Porter–Thomas table (:func:`rmtweights.rmt.porter_thomas.porter_thomas` per layer).
+PORTER_THOMAS_COLUMNS: tuple[str, ...] = ("state", "layer", "rank", "position", "ks_stat", "p_value",
+                                          "p_value_moving_avg", "null")
+
+
+def _shape_label(shape: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def _rows(state: str, layer: LayerMatrix | SkippedTensor, reshape: str, sv: np.ndarray | None,
+          status: str, reason: str) -> pd.DataFrame:
+    if isinstance(layer, SkippedTensor):
+        n = m = 0
+        kind = layer.kind
+    else:
+        n, m, kind = layer.n, layer.m, layer.kind
+    if sv is None:
+        index, values = pd.array([pd.NA], dtype="Int64"), np.full(1, np.nan)
+    else:
+        index, values = pd.array(np.arange(sv.size), dtype="Int64"), sv
+    return pd.DataFrame({
+        "state": state, "layer": layer.name, "kind": kind, "reshape": reshape,
+        "shape": _shape_label(layer.shape), "n": np.int64(n), "m": np.int64(m),
+        "q": float(m / n) if n else np.nan, "index": index, "sv": values,
+        "gamma": values / np.sqrt(n) if n else values,  # gamma_k = s_k / sqrt(n), eq. (2) of [1]
+        "status": status, "reason": reason,
+    })
+
+
+def spectra_tables(
+    states: Mapping[str, Iterable[LayerMatrix | SkippedTensor]],
+    *,
+    reshape: str = "spatial",
+    min_dim: int = 10,
+    porter_thomas_window: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Singular values of every layer of every state, and optionally the Porter–Thomas tests.
+
+    Parameters
+    ----------
+    states : mapping of state name -> iterable of LayerMatrix or SkippedTensor
+        E.g. ``{"trained": ..., "initial": ...}``; each iterable is consumed once, layer by layer.
+    reshape : str
+        The conv reshape the matrices were made with (recorded in every row).
+    min_dim : int
+        Layers whose shorter side ``m <= min_dim`` are skipped (a 10-way classification head has
+        too few singular values for a spectral fit).
+    porter_thomas_window : int, optional
+        When given, the right singular vectors of each analysable layer are tested against the
+        Porter–Thomas law with this moving-average window (Sec. 4 of [2]_); ``None`` skips them.
+    log : callable, optional
+        Called with one line per layer (state, name, shape, seconds): progress on long jobs.
+
+    Returns
+    -------
+    spectra : DataFrame
+        Columns :data:`SPECTRA_COLUMNS`: one row per singular value (``index`` 0 = largest), and
+        one row with ``index`` NA, ``status`` ``skipped``/``failed`` and a ``reason`` for a layer
+        without a spectrum.
+    porter_thomas : DataFrame or None
+        Columns :data:`PORTER_THOMAS_COLUMNS`, one row per singular vector of each analysable
+        2-d layer (``None`` unless ``porter_thomas_window``).
+    """
+    frames, tests = [], []
+    for state, layers in states.items():
+        for layer in layers:
+            start = time.perf_counter()
+            if isinstance(layer, SkippedTensor):
+                frames.append(_rows(state, layer, reshape, None, "skipped", layer.reason))
+                continue
+            vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
+            result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors)
+            frames.append(_rows(state, layer, reshape, result.sv, result.status, result.reason))
+            if vectors and result.status == "ok":
+                test = porter_thomas(result.right_vectors, window=int(porter_thomas_window))
+                test.insert(0, "layer", layer.name)
+                test.insert(0, "state", state)
+                tests.append(test)
+            if log is not None:
+                log(f"{state} {layer.name} {_shape_label(layer.shape)} -> {layer.n}x{layer.m}: "
+                    f"{result.status} {time.perf_counter() - start:.2f} s")
+    spectra = (pd.concat(frames, ignore_index=True) if frames else
+               pd.DataFrame({c: pd.Series(dtype=object) for c in SPECTRA_COLUMNS}))[list(SPECTRA_COLUMNS)]
+    if porter_thomas_window is None:
+        return spectra, None
+    pt = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=list(PORTER_THOMAS_COLUMNS))
+    return spectra, pt[list(PORTER_THOMAS_COLUMNS)]
