@@ -2,7 +2,7 @@
 
 For mlp fc2 and lenet conv2 (spatial reshape) on Fashion-MNIST's 10k test images, times both
 methods of :func:`rmtweights.prune.keep_top_s_accuracy` over s = 1..k, k = 20 % of min(n, m)
-(the range of Fig. 2 / the correlation of Sec. 4 of papers/000), in the same run, and prints the
+(the range of Fig. 2 / the correlation of Sec. 4 of paper 000), in the same run, and prints the
 ratio. Models are randomly (Glorot) initialised: the work, hence the speed, does not depend on
 training. Both curves are compared too (they must agree to within one test sample).
 
@@ -24,7 +24,7 @@ from rmtweights.models import build_model
 
 CASES = {  # model, layer, build_model kwargs
     "default": [("mlp", "fc2", {}), ("lenet", "conv2", {})],
-    # widths matching Table 2 of papers/000 (lenet conv2 min(n, m) = 250, see rmtweights.models)
+    # widths matching Table 2 of paper 000 (lenet conv2 min(n, m) = 250, see rmtweights.models)
     "paper": [("lenet", "conv2", {"filters": (50, 50), "fc": (500,)})],
 }
 
@@ -72,7 +72,7 @@ def main() -> None:
         gen = torch.Generator().manual_seed(0)
         model = build_model(name, input_shape, generator=gen, **kwargs).to(args.device)
         r = prune.max_rank(model.get_submodule(layer))
-        k = max(1, round(0.2 * r))  # 20 % of min(n, m), Sec. 4 of papers/000
+        k = max(1, round(0.2 * r))  # 20 % of min(n, m), Sec. 4 of paper 000
         s_values = range(1, k + 1)
         run = lambda method: prune.keep_top_s_accuracy(  # noqa: E731
             model, layer, x, y, s_values, method=method, batch_size=args.batch_size

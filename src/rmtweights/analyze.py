@@ -19,7 +19,7 @@ never an exception: a workflow row, not a traceback.
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN Weight
-       Matrices based on Random Matrix Theory" (paper 000 in ``papers/``), eqs. (3)–(6).
+       Matrices based on Random Matrix Theory" (paper 000; arXiv:2512.12911), eqs. (3)–(6).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from rmtweights.checks import check_a, check_open_unit
 from rmtweights.rmt.bbp import ave_w, phi_hat, theta_hat
 from rmtweights.rmt.estimators import METHODS, InsufficientDataError, estimate_sigma, modified_mp_fit
 from rmtweights.rmt.threshold import count_spikes, gavish_donoho_threshold, mp_threshold
@@ -156,12 +157,9 @@ def _check_options(method: str, alpha: float, beta: float, a: int, threshold: st
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if threshold not in THRESHOLDS:
         raise ValueError(f"threshold must be one of {THRESHOLDS}, got {threshold!r}")
-    if not (np.isfinite(alpha) and 0 < alpha < 0.5):
-        raise ValueError(f"alpha must lie in (0, 1/2), got {alpha!r}")
-    if not (np.isfinite(beta) and 0 < beta < 1):
-        raise ValueError(f"beta must lie in (0, 1), got {beta!r}")
-    if isinstance(a, bool) or int(a) != a or a < 1:
-        raise ValueError(f"a must be an integer >= 1, got {a!r}")
+    check_open_unit("alpha", alpha, 0.5)
+    check_open_unit("beta", beta)
+    check_a(a)
 
 
 def _not_ok(n: int, m: int, gammas: np.ndarray, method: str, params: dict[str, Any], status: str,

@@ -32,9 +32,9 @@ instead standardises each image by its own mean and standard deviation, the reci
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
-   Weight Matrices based on Random Matrix Theory" (papers/000).
+   Weight Matrices based on Random Matrix Theory" (paper 000; arXiv:2512.12911).
 .. [2] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices" (papers/001), App. A; companion: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661.
+   matrices" (paper 001), App. A; companion: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661.
 .. [3] Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten digits" (IDX format).
 .. [4] A. Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", Tech. report,
    University of Toronto, 2009 (CIFAR-10 python batches).

@@ -62,6 +62,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rmtweights.weights import EMBEDDING_PATTERN, classify, strip_wrapper_prefixes
+
 __all__ = [
     "RESHAPES",
     "KINDS",
@@ -83,16 +85,6 @@ RESHAPES: tuple[str, ...] = ("spatial", "flatten", "slices")
 #: Values of the ``kind`` column: a linear layer's matrix, an embedding table or language-model head,
 #: a 1-d or a 2-d convolution kernel.
 KINDS: tuple[str, ...] = ("linear", "embedding", "conv1d", "conv")
-
-#: Names of 2-d weights that are embedding tables or language-model heads (vocabulary x width):
-#: ``*embed*`` (BERT ``word_embeddings``, LLaMA ``embed_tokens``), GPT-2 ``wte``/``wpe``, ``lm_head``,
-#: T5 ``shared``, Meta LLaMA ``tok_embeddings`` and its head ``output`` (at the top level only).
-EMBEDDING_PATTERN = re.compile(r"embed|(^|\.)(wte|wpe|lm_head|shared|tok_embeddings)\.weight$|^output\.weight$")
-
-# prefixes that wrappers add to state_dict keys (torch.compile, DataParallel / DDP)
-_WRAPPER_PREFIXES = ("_orig_mod.", "module.")
-_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing array fields elementwise is ambiguous
 class LayerMatrix:
@@ -155,45 +147,9 @@ class SkippedTensor:
     kind: str = "other"
 
 
-def strip_wrapper_prefixes(name: str) -> str:
-    """``_orig_mod.`` (``torch.compile``) and ``module.`` (``DataParallel``) prefixes removed."""
-    changed = True
-    while changed:
-        changed = False
-        for prefix in _WRAPPER_PREFIXES:
-            if name.startswith(prefix):
-                name, changed = name[len(prefix):], True
-    return name
-
-
 def _layer_name(key: str) -> str:
     """``encoder.fc.weight`` -> ``encoder.fc``; ``in_proj_weight`` keeps its name."""
     return key[: -len(".weight")] if key.endswith(".weight") else key
-
-
-def classify(name: str, shape: Sequence[int], dtype: torch.dtype | str) -> tuple[str | None, str]:
-    """Whether a named tensor of a state_dict or weights file is a layer, and of which kind.
-
-    Returns ``(kind, "")`` for a layer (``kind`` in :data:`KINDS`) and ``(None, reason)`` otherwise.
-    Only floating tensors whose name ends in ``weight`` with 2 (matrix), 3 (``Conv1d`` kernel) or 4
-    (``Conv2d`` kernel) dimensions are layers; 2-d ones whose name matches
-    :data:`EMBEDDING_PATTERN` are embeddings. Names are matched after
-    :func:`strip_wrapper_prefixes`.
-    """
-    dims = len(shape)
-    dtype = getattr(torch, dtype) if isinstance(dtype, str) and hasattr(torch, dtype) else dtype
-    if dtype not in _FLOAT_DTYPES:
-        return None, f"{str(dtype).replace('torch.', '')} buffer, not a floating-point weight"
-    if dims <= 1:
-        what = "scalar" if dims == 0 else "1-d tensor (a bias or a normalisation scale)"
-        return None, f"{what}: not a matrix"
-    if not name.endswith("weight"):
-        return None, "not a weight (its name does not end in 'weight')"
-    if dims == 2:
-        return ("embedding" if EMBEDDING_PATTERN.search(name) else "linear"), ""
-    if dims in (3, 4):
-        return ("conv1d" if dims == 3 else "conv"), ""
-    return None, f"{dims}-d tensor: no matrix reshape is defined"
 
 
 def weight_tensors(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]) -> list[tuple[str, str, torch.Tensor]]:

@@ -23,11 +23,11 @@ Models (defaults; widths are keyword arguments of :func:`build_model`):
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
-   Weight Matrices based on Random Matrix Theory" (papers/000), Sec. 4 and App. C.
+   Weight Matrices based on Random Matrix Theory" (paper 000; arXiv:2512.12911), Sec. 4 and App. C.
 .. [2] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices" (papers/001), App. A; companion: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661.
+   matrices" (paper 001), App. A; companion: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661.
 .. [3] V. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-   perturbations of large random matrices" (papers/003), App. A.
+   perturbations of large random matrices" (paper 003; arXiv:2507.12182), App. A.
 .. [4] C. Zhang, S. Bengio, M. Hardt, B. Recht, O. Vinyals, "Understanding deep learning requires
    rethinking generalization", ICLR 2017, App. A ("small Alexnet"), arXiv:1611.03530.
 .. [5] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward neural

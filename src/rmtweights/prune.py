@@ -15,7 +15,7 @@ nm, a saving exactly when :math:`s < nm/(n+m)` ([1]_, section 3).
 Conventions
 -----------
 * A ``Linear`` layer's matrix is its weight (out x in). A ``Conv2d`` kernel K of shape
-  (d, c, kh, kw) (out, in, height, width) becomes a matrix by a named reshape (ARCHITECTURE.md):
+  (d, c, kh, kw) (out, in, height, width) becomes a matrix by a named reshape (``docs/architecture.md``):
   ``spatial`` :math:`M[(c_i, i), (d_o, j)] = K[d_o, c_i, i, j]`, a (c kh) x (d kw) matrix (the
   reshape of Zhang et al. [2]_, the default); ``flatten`` d x (c kh kw); ``slices`` kh kw matrices
   d x c, each truncated to rank s. Orientation (n >= m) does not matter here: the truncated SVD of
@@ -58,7 +58,7 @@ Two methods give the same curve (to float32 summation order):
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
-   Weight Matrices based on Random Matrix Theory", preprint, 2025 (``papers/000``).
+   Weight Matrices based on Random Matrix Theory", preprint, 2025 (paper 000; arXiv:2512.12911).
 .. [2] X. Zhang, J. Zou, K. He, J. Sun, "Accelerating very deep convolutional networks for
    classification and detection", IEEE Trans. Pattern Anal. Mach. Intell. 38 (2016) 1943-1955,
    doi:10.1109/TPAMI.2015.2502579.

@@ -9,16 +9,16 @@ r"""Synthetic sweeps: the Table 1 check of [1]_ and the spike-count growth law o
 * :func:`fit_growth_law` fits :math:`r(N) = c N^\kappa` to spike counts (Assumption 2 of [2]_ asks
   :math:`r \to \infty` and :math:`r = o(N)`, i.e. :math:`0 < \kappa < 1` for a power law).
 
-Conventions (ARCHITECTURE.md): a matrix is oriented :math:`n \times m` with :math:`n \ge m`,
+Conventions (``docs/architecture.md``): a matrix is oriented :math:`n \times m` with :math:`n \ge m`,
 :math:`q = m/n`, :math:`\gamma = \text{sv}/\sqrt n`; :math:`\phi` is the squared cosine of the
 singular vectors on the shorter side (length :math:`m`).
 
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating singular value thresholds for DNN weight
-   matrices based on random matrix theory", preprint (paper 000 in ``papers/``).
+   matrices based on random matrix theory", preprint (paper 000; arXiv:2512.12911).
 .. [2] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-   perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+   perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
 .. [3] F. Benaych-Georges, R. R. Nadakuditi, "The singular values and vectors of low rank
    perturbations of large rectangular random matrices", J. Multivariate Anal. 111:120-135, 2012.
    :doi:`10.1016/j.jmva.2012.04.019`, arXiv:1103.2221.
@@ -39,7 +39,7 @@ from rmtweights.rmt.bbp import phi_from_theta, phi_hat
 __all__ = ["PAPER_TABLE1", "bbp_table", "table1_comparison", "fit_growth_law"]
 
 # Table 1 of [1] (paper 000, Sec. 4): phi_i and phi_hat_i for (theta_1, theta_2) = (3, 2), sigma = 1,
-# each the average over 100 noise draws; copied by hand from papers/000_4d678a33a1816cc4.txt.
+# each the average over 100 noise draws; copied by hand from Table 1 of paper 000.
 # Key: size label as printed ("100x200" = 100 x 200, oriented by us to n = 200 >= m = 100);
 # value: {i: (phi_i, phi_hat_i)}.
 PAPER_TABLE1: dict[str, dict[int, tuple[float, float]]] = {

@@ -49,9 +49,9 @@ with ``weights_only=True``.
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN Weight
-   Matrices based on Random Matrix Theory", preprint, 2025 (``papers/000``), Sec. 4 and App. C.
+   Matrices based on Random Matrix Theory", preprint, 2025 (paper 000; arXiv:2512.12911), Sec. 4 and App. C.
 .. [2] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices", preprint (``papers/001``), Sec. 5 and App. A.
+   matrices", preprint (paper 001), Sec. 5 and App. A.
 .. [3] L. Chizat, E. Oyallon, F. Bach, "On lazy training in differentiable programming", Advances in
    Neural Information Processing Systems 32, 2019, arXiv:1812.07956.
 .. [4] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward neural

@@ -76,6 +76,9 @@ __all__ = [
     "source_files",
     "select",
     "strip_wrapper_prefixes",
+    "EMBEDDING_PATTERN",
+    "classify",
+    "plan_parts",
 ]
 
 #: Dtypes of the tensors that are weights (analysed).
@@ -147,6 +150,63 @@ def strip_wrapper_prefixes(name: str) -> str:
             if name.startswith(prefix):
                 name, changed = name[len(prefix):], True
     return name
+
+
+#: Names of 2-d weights that are embedding tables or language-model heads (vocabulary x width):
+#: ``*embed*`` (BERT ``word_embeddings``, LLaMA ``embed_tokens``), GPT-2 ``wte``/``wpe``, ``lm_head``,
+#: T5 ``shared``, Meta LLaMA ``tok_embeddings`` and its head ``output`` (at the top level only).
+EMBEDDING_PATTERN = re.compile(r"embed|(^|\.)(wte|wpe|lm_head|shared|tok_embeddings)\.weight$|^output\.weight$")
+
+
+def classify(name: str, shape: Sequence[int], dtype: Any) -> tuple[str | None, str]:
+    """Whether a named tensor of a state_dict or weights file is a layer, and of which kind.
+
+    Returns ``(kind, "")`` for a layer (``"linear"``, ``"embedding"``, ``"conv1d"`` or ``"conv"``)
+    and ``(None, reason)`` otherwise. Only floating tensors (:data:`WEIGHT_DTYPES`) whose name ends in
+    ``weight`` with 2 (matrix), 3 (``Conv1d`` kernel) or 4 (``Conv2d`` kernel) dimensions are layers;
+    2-d ones whose name matches :data:`EMBEDDING_PATTERN` are embeddings (GPT-2's transposed
+    ``Conv1D`` weights are matrices like any other: same singular values). ``dtype`` is a torch
+    dtype or its name; names are matched after :func:`strip_wrapper_prefixes`. No torch needed.
+    """
+    name = strip_wrapper_prefixes(name)
+    dims = len(shape)
+    dtype = str(dtype).replace("torch.", "")
+    if dtype not in WEIGHT_DTYPES:
+        return None, f"{dtype} buffer, not a floating-point weight"
+    if dims <= 1:
+        what = "scalar" if dims == 0 else "1-d tensor (a bias or a normalisation scale)"
+        return None, f"{what}: not a matrix"
+    if not name.endswith("weight"):
+        return None, "not a weight (its name does not end in 'weight')"
+    if dims == 2:
+        return ("embedding" if EMBEDDING_PATTERN.search(name) else "linear"), ""
+    if dims in (3, 4):
+        return ("conv1d" if dims == 3 else "conv"), ""
+    return None, f"{dims}-d tensor: no matrix reshape is defined"
+
+
+def plan_parts(path: str | os.PathLike, *, include: Sequence[str] | str | None = None,
+               exclude: Sequence[str] | str | None = None, layers_per_job: int = 32) -> list[list[str]]:
+    """The tensor names of a weights source split into jobs of at most ``layers_per_job`` layers.
+
+    Reads names, shapes and dtypes only (:func:`list_entries`), applies :func:`select`, and cuts the
+    list, in file order, after every ``layers_per_job``-th layer (:func:`classify`); tensors that are
+    not layers go with the job of the layer before them (or the first job), so that every tensor
+    considered is reported by exactly one job. Raises :class:`WeightsError` for bad input.
+    """
+    if isinstance(layers_per_job, bool) or int(layers_per_job) != layers_per_job or layers_per_job < 1:
+        raise ValueError(f"layers_per_job must be an integer >= 1, got {layers_per_job!r}")
+    chosen = select(list_entries(path), include, exclude)
+    parts: list[list[str]] = [[]]
+    count = 0
+    for entry in chosen:
+        is_layer = classify(entry.name, entry.shape, entry.dtype)[0] is not None
+        if is_layer and count == layers_per_job:
+            parts.append([])
+            count = 0
+        parts[-1].append(entry.name)
+        count += is_layer
+    return parts
 
 
 def _shown(names: Sequence[str]) -> str:

@@ -128,7 +128,7 @@ def test_bema_and_gb_recover_sigma(spectra, size, seed):
     g, q = spectra[(size, seed)], Q[size]
     # BEMA: measured mean bias +0.14 % and sd 0.12 % at 500 x 1000 (10 draws): 1 % is > 6 sd.
     assert bema_sigma(g, q) == pytest.approx(SIGMA, rel=0.01)
-    # GB: measured +0.06 % (sd 0.11 %) at 500 x 1000; the brief's 5 % and our tighter 1 %.
+    # GB: measured +0.06 % (sd 0.11 %) at 500 x 1000; a 5 % bound and our tighter 1 %.
     s_gb = gb_sigma(g, q)
     assert s_gb == pytest.approx(SIGMA, rel=0.05)
     assert s_gb == pytest.approx(SIGMA, rel=0.01)
@@ -157,7 +157,7 @@ def test_spikes_barely_move_bema_and_gb(spectra, seed):
     noise, spiked = spectra[("500x1000", seed)], spectra[("500x1000+5", seed)]
     assert np.sum(spiked > mp_edges(q, SIGMA)[1] * 1.2) == 5  # the five spikes are outliers
     b0, b1 = bema_sigma(noise, q), bema_sigma(spiked, q)
-    # measured shift +0.5 % (5 of 500 values move up; BEMA trims the top 20 %): 2 % per the brief
+    # measured shift +0.5 % (5 of 500 values move up; BEMA trims the top 20 %): 2 % as required
     assert b1 == pytest.approx(b0, rel=0.02)
     assert b1 == pytest.approx(SIGMA, rel=0.02)
     # GB fits the bulk below the BEMA-based fence: measured shift < 0.5 %; 1 % bound.

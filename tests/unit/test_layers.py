@@ -114,7 +114,7 @@ def test_torchvision_alexnet_extraction():
     convs = layer_matrices(model, "spatial", names=names[:5])
     assert [lm.shape for lm in convs] == [(64, 3, 11, 11), (192, 64, 5, 5), (384, 192, 3, 3),
                                           (256, 384, 3, 3), (256, 256, 3, 3)]
-    # Table 2 of papers/000 lists min(n, m) = 320, 576, 768, 768 for AlexNet's Conv2D_2-5: the
+    # Table 2 of paper 000 lists min(n, m) = 320, 576, 768, 768 for AlexNet's Conv2D_2-5: the
     # spatial reshape (c*kh) x (d*kw) of torchvision's channel widths gives exactly these.
     assert [lm.m for lm in convs[1:]] == [320, 576, 768, 768]
     assert [(lm.n, lm.m) for lm in convs[:2]] == [(704, 33), (960, 320)]

@@ -13,7 +13,7 @@ from rmtweights.models import MODELS, build_model, glorot_init_
 
 MNIST, FASHION, CIFAR = (1, 28, 28), (1, 28, 28), (3, 32, 32)
 SHAPES = {"mnist": MNIST, "fashion_mnist": FASHION, "cifar10": CIFAR}
-SPIKE_N = 200  # first N of the sweep of App. A of papers/003 (small: fast)
+SPIKE_N = 200  # first N of the sweep of App. A of paper 003 (small: fast)
 
 
 def lin(n_in: int, n_out: int) -> int:
@@ -143,7 +143,7 @@ def test_width_keywords():
 
 
 def test_lenet_widths_reproducing_table2_dimensions():
-    # Table 2 of papers/000: LeNet Conv2D_2 min(n, m) = 250 and FC_1 min(n, m) = 500 (MNIST and CIFAR-10),
+    # Table 2 of paper 000: LeNet Conv2D_2 min(n, m) = 250 and FC_1 min(n, m) = 500 (MNIST and CIFAR-10),
     # reproduced by filters=(50, 50), fc=(500,) under the spatial reshape (models._lenet docstring).
     for shape in (MNIST, CIFAR):
         model = build_model("lenet", shape, filters=(50, 50), fc=(500,))

@@ -40,7 +40,7 @@ def test_pdf_integrates_to_one(q, sigma):
 @pytest.mark.parametrize(("q", "sigma"), GRID)
 def test_moments(q, sigma):
     # MP eigenvalue law of gamma^2 with ratio q and scale sigma^2 (Bai & Silverstein 2010, Sec. 3.1):
-    # E[gamma^2] = sigma^2, E[gamma^4] = sigma^4 (1 + q), so Var[gamma^2] = q sigma^4 (STYLE.md 2.10).
+    # E[gamma^2] = sigma^2, E[gamma^4] = sigma^4 (1 + q), so Var[gamma^2] = q sigma^4.
     lo, hi = mp_edges(q, sigma)
     m2 = _quad(lambda x: x**2 * mp_pdf(x, q, sigma), lo, hi)
     m4 = _quad(lambda x: x**4 * mp_pdf(x, q, sigma), lo, hi)

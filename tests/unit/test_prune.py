@@ -105,7 +105,7 @@ def test_low_rank_weight_is_svd_truncation():
 
 
 def test_spatial_reshape_index_convention():
-    # M[(ci, i), (do, j)] = K[do, ci, i, j]: rows ci*kh + i, columns do*kw + j (ARCHITECTURE.md)
+    # M[(ci, i), (do, j)] = K[do, ci, i, j]: rows ci*kh + i, columns do*kw + j (``docs/architecture.md``)
     d, c, kh, kw = 4, 3, 5, 2
     k = torch.arange(d * c * kh * kw, dtype=torch.float64).reshape(d, c, kh, kw)
     m = _weight_to_matrices(k, "spatial")[0]

@@ -11,7 +11,7 @@ from rmtweights import sweeps
 
 
 def _phi_limit(theta: float, q: float) -> float:
-    # Benaych-Georges & Nadakuditi (2012) Sec. 3.1, sigma = 1, shorter side (ARCHITECTURE.md)
+    # Benaych-Georges & Nadakuditi (2012) Sec. 3.1, sigma = 1, shorter side (``docs/architecture.md``)
     return 1.0 - q * (1.0 + theta**2) / (theta**2 * (theta**2 + q))
 
 

@@ -17,9 +17,9 @@ from scipy.linalg import eigvalsh_tridiagonal
 
 from rmtweights.analyze import analyze_spectrum
 from rmtweights.rmt.estimators import InsufficientDataError, gaussian_broadening_density
+from rmtweights.rmt.broadening import broadened_count as _broadened_count
+from rmtweights.rmt.broadening import broadening_widths as _broadening_widths
 from rmtweights.rmt.universality import (
-    _broadened_count,  # private: the counting function F at arbitrary points
-    _broadening_widths,
     goe_number_variance,
     number_variance,
     spacing_histogram,

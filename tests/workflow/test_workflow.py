@@ -1,29 +1,40 @@
-"""The Snakemake workflow: lint, dry runs with job counts, a tiny end-to-end run, rerun-only-stale,
-bad configs and the report. Snakemake runs as a subprocess from the environment's own binary."""
+"""The Snakemake workflow: lint, dry runs with job counts, a tiny end-to-end run, exact reruns, models given
+as weights files, and bad configs. Snakemake runs as a subprocess from the environment's own binary.
+
+Nothing here depends on the state of the checkout: every run and dry run works in a temporary folder
+(``--directory``), with an explicit ``--configfile``; tests that edit library code edit a copy of the
+workflow in a temporary folder, never the checkout.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 TINY = REPO / "tests" / "config" / "tiny.yaml"
+DEFAULT = REPO / "config" / "config.yaml"
+PAPER = REPO / "config" / "paper.yaml"
 
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(*args, cwd=REPO, timeout=900, check=True):
+def snakemake(*args, snakefile=REPO / "Snakefile", cwd=None, timeout=900, check=True):
     """Run snakemake; return the completed process (stdout and stderr merged)."""
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), *map(str, args)]
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    cmd = [str(SNAKEMAKE), "-s", str(snakefile), *map(str, args)]
+    proc = subprocess.run(cmd, cwd=cwd or Path(snakefile).parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stdout[-6000:]}")
     return proc
@@ -42,24 +53,50 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def test_lint_reports_nothing():
-    proc = snakemake("--lint", "--config", "code_fingerprint=True", check=False)
+def dry_counts(config: Path, workdir: Path, *extra, snakefile=REPO / "Snakefile") -> dict[str, int]:
+    return job_counts(snakemake("-n", "--cores", "2", "--configfile", config, "--replace-workflow-config",
+                                "--directory", workdir, *extra, snakefile=snakefile).stdout)
+
+
+def write_config(tmp_path: Path, config: dict, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_lint_reports_nothing(tmp_path):
+    proc = snakemake("--lint", "--configfile", DEFAULT, "--directory", tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "Lints for" not in proc.stdout, proc.stdout[-4000:]
 
 
-def test_dry_run_default_config_job_counts():
-    counts = job_counts(snakemake("-n", "--cores", "2").stdout)
+def test_dry_run_default_config_job_counts(tmp_path):
     # config/config.yaml: demo 2 datasets x 2 models x 1 variant x 2 seeds = 8 runs with every analysis;
     # batch 1x1x2x2 = 4 and spikes 1x1x3x2 = 6 with `analyses: []` (spectra and MP fits only): 18 runs.
+    # Demo decomposes with singular vectors (universality): 8 extract_spectra_and_vectors, 10 without.
     # First-seed figure runs: 4 + 2 + 3 = 9 spectra, 4 universality and Ave_w figures (demo).
     # Tables: demo 6, batch 2 + compare_batch_size, spikes 2; sweeps: wigner (2 rules) + bbp table.
-    expected = dict(prepare_dataset=2, train_model=18, extract_spectra=18, fit_mp=18, test_heavy_tail=8,
-                    test_universality=8, compute_metric=8, evaluate_pruning=8, correlate=8,
+    expected = dict(prepare_dataset=2, train_model=18, extract_spectra=10, extract_spectra_and_vectors=8, fit_mp=18,
+                    fit_heavy_tail=8, measure_universality=8, evaluate_pruning=8, correlate=8,
                     plot_spectrum=9, plot_universality=4, plot_avew_accuracy=4, aggregate_table=11,
-                    aggregate_spike_counts=1, plot_comparison=1, plot_spike_counts=1,
+                    aggregate_spike_counts=1, plot_comparison=1, plot_spike_counts=1, write_summary=1,
                     simulate_wigner_outliers=1, summarise_wigner_outliers=1, compute_bbp_table=1, all=1)
-    assert counts == expected
+    assert dry_counts(DEFAULT, tmp_path) == expected
+    assert dry_counts(DEFAULT, tmp_path) == expected  # twice: nothing was written by a dry run
+
+
+def test_dry_run_paper_config_counts(tmp_path):
+    counts = dry_counts(PAPER, tmp_path)
+    # paper.yaml: paper000 2x2x1x10 = 40, paper000_alexnet 2x1x1x10 = 20, paper000_batch 1x1x2x10 = 20,
+    # paper001 1x3x3x10 = 90, spikes 1x1x15x10 = 150: 320 runs, trained seed-batched (one job per seed group:
+    # 4 + 2 + 2 + 9 + 15 = 32), every seed's checkpoints outputs of that job. Prune layers: all but
+    # minialexnet and spike_mlp: 320 - 30 - 150 = 140.
+    assert counts["train_models_batched"] == 32
+    assert "unpack_batched_seed" not in counts and "train_model" not in counts
+    assert counts["fit_mp"] == 320
+    assert counts["extract_spectra"] + counts["extract_spectra_and_vectors"] == 320
+    assert counts["evaluate_pruning"] == 140
+    assert counts["prepare_dataset"] == 3
 
 
 @pytest.mark.parametrize("analyses", [[], ["universality"], ["heavy_tail", "prune"]])
@@ -67,63 +104,46 @@ def test_study_analyses_choose_the_optional_stages(tmp_path, analyses):
     config = yaml.safe_load(TINY.read_text())
     del config["studies"]["spikes"]
     config["studies"]["tiny"]["analyses"] = analyses
-    path = tmp_path / "analyses.yaml"
-    path.write_text(yaml.safe_dump(config))
-    counts = job_counts(snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config",
-                                  "--directory", tmp_path).stdout)
+    counts = dry_counts(write_config(tmp_path, config), tmp_path)
     runs = 2 * 2 * 2  # tiny: mlp, lenet x bs64, bs128 x 2 seeds, both with a prune layer
-    assert counts["train_model"] == counts["extract_spectra"] == counts["fit_mp"] == runs
-    assert counts.get("test_heavy_tail", 0) == (runs if "heavy_tail" in analyses else 0)
-    assert counts.get("test_universality", 0) == (runs if "universality" in analyses else 0)
-    for rule in ("compute_metric", "evaluate_pruning", "correlate"):
+    assert counts["train_model"] == counts["fit_mp"] == runs
+    vectors = "universality" in analyses
+    assert counts.get("extract_spectra_and_vectors", 0) == (runs if vectors else 0)
+    assert counts.get("extract_spectra", 0) == (0 if vectors else runs)
+    assert counts.get("fit_heavy_tail", 0) == (runs if "heavy_tail" in analyses else 0)
+    assert counts.get("measure_universality", 0) == (runs if vectors else 0)
+    for rule in ("evaluate_pruning", "correlate"):
         assert counts.get(rule, 0) == (runs if "prune" in analyses else 0), rule
-    assert counts.get("plot_universality", 0) == (4 if "universality" in analyses else 0)
+    assert counts.get("plot_universality", 0) == (4 if vectors else 0)
     # table2, training, compare_batch_size, plus one table per optional stage (prune: correlation, lowrank)
     assert counts["aggregate_table"] == 3 + len(analyses) + ("prune" in analyses)
 
 
-def test_dry_run_paper_config_builds_fast_with_expected_counts():
-    import time
-
-    start = time.perf_counter()
-    proc = snakemake("-n", "--cores", "2", "--configfile", REPO / "config" / "paper.yaml",
-                     "--replace-workflow-config")
-    elapsed = time.perf_counter() - start
-    counts = job_counts(proc.stdout)
-    # paper.yaml: paper000 2x2x1x10 = 40, paper000_alexnet 2x1x1x10 = 20, paper000_batch 1x1x2x10 = 20,
-    # paper001 1x3x3x10 = 90, spikes 1x1x15x10 = 150: 320 runs, trained batched (one job per seed group:
-    # 4 + 2 + 2 + 9 + 15 = 32). Prune layers: all but minialexnet and spike_mlp: 320 - 30 - 150 = 140.
-    assert counts["train_models_batched"] == 32
-    assert counts["unpack_batched_seed"] == 320
-    assert counts["fit_mp"] == 320
-    assert counts["evaluate_pruning"] == 140
-    assert counts["prepare_dataset"] == 3
-    assert elapsed < 30, f"paper DAG took {elapsed:.1f} s"
-
-
+# ------------------------------------------------------------------ bad configs
 BAD_CONFIGS = [
-    ({"unknown_key": 1}, "unknown_key"),
-    ({"analysis": {"beta": "small"}}, "beta"),
-    ({"studies": {"demo": {"datasets": ["synthetic"], "models": ["mlp"], "seeds": [0], "train": {"epochs": -1}}}},
-     "epochs"),
-    ({"analysis": {"prune": {"k_fraction": 1.5}}}, "k_fraction"),
-    ({"models": {"mlp": {"arch": "resnet"}}}, "resnet"),
-    ({"studies": {"demo": {"datasets": ["synthetic"], "models": ["nosuchmodel"], "seeds": [0],
-                           "train": {"epochs": 1}}}}, "nosuchmodel"),
+    ({"unknown_key": 1}, "config error at (top level): unknown key 'unknown_key'"),
+    ({"analysis": {"beta": "small"}}, "config error at analysis.beta: 'small' is not of type 'number'"),
+    ({"studies": {"tiny": {"train": {"epochs": -1}}}},
+     "config error at studies.tiny.train.epochs: -1 is less than the minimum of 1"),
+    ({"analysis": {"prune": {"k_fraction": 1.5}}}, "analysis.prune.k_fraction"),
+    ({"models": {"mlp": {"arch": "resnet"}}}, "models.mlp.arch: 'resnet' is not one of"),
+    ({"studies": {"tiny": {"models": ["nosuchmodel"]}}}, "studies.tiny.models: ['nosuchmodel'] not defined"),
+    ({"analysis": {"reshape": "slices"}}, "config error at analysis.reshape: `slices` pools"),
 ]
 
 
-@pytest.mark.parametrize("override,needle", BAD_CONFIGS, ids=[n for _, n in BAD_CONFIGS])
-def test_bad_config_stops_before_any_job_naming_the_key(tmp_path, override, needle):
+@pytest.mark.parametrize("override,needle", BAD_CONFIGS, ids=[n.split(":")[0][16:] or n for _, n in BAD_CONFIGS])
+def test_bad_config_stops_before_any_job_in_a_few_lines_naming_the_key(tmp_path, override, needle):
     config = yaml.safe_load(TINY.read_text())
     merge(config, override)
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(config))
-    proc = snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config",
+    proc = snakemake("-n", "--cores", "1", "--configfile", write_config(tmp_path, config), "--replace-workflow-config",
                      "--directory", tmp_path, check=False)
     assert proc.returncode != 0
-    assert needle in proc.stdout
+    assert needle in proc.stdout, proc.stdout[-3000:]
     assert "Job stats" not in proc.stdout
+    # a short message, not the schema: no schema vocabulary, a handful of lines
+    assert "description" not in proc.stdout and "additionalProperties" not in proc.stdout
+    assert len(proc.stdout.strip().splitlines()) <= 12, proc.stdout
 
 
 @pytest.mark.parametrize("sweeps", [{"wigner": None, "bbp_table": None}, None], ids=["null", "absent"])
@@ -133,10 +153,7 @@ def test_sweeps_can_be_switched_off(tmp_path, sweeps):
         del config["sweeps"]
     else:
         config["sweeps"] = sweeps
-    path = tmp_path / "nosweeps.yaml"
-    path.write_text(yaml.safe_dump(config))
-    counts = job_counts(snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config",
-                                  "--directory", tmp_path).stdout)
+    counts = dry_counts(write_config(tmp_path, config), tmp_path)
     assert counts["fit_mp"] > 0
     assert not {"simulate_wigner_outliers", "compute_bbp_table"} & set(counts)
 
@@ -149,18 +166,29 @@ def merge(base: dict, override: dict) -> None:
             base[key] = value
 
 
-# ------------------------------------------------------------------ tiny end-to-end run
+# ------------------------------------------------------------------ tiny end-to-end run (in a copy of the workflow)
+def copy_workflow(target: Path) -> Path:
+    """The workflow's code (Snakefile, workflow/, scripts/, src/, envs/) copied to ``target``; returns its Snakefile."""
+    for name in ("Snakefile",):
+        shutil.copy2(REPO / name, target / name)
+    for name in ("workflow", "scripts", "src", "config", "envs"):
+        shutil.copytree(REPO / name, target / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target / "Snakefile"
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """The tiny study run once in a temporary working directory (synthetic data, 1 epoch, 2 seeds)."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    snakemake("--cores", "2", "--configfile", TINY, "--replace-workflow-config", "--directory", workdir,
-              timeout=1200)
-    return workdir
+    """The tiny study run once in a copy of the workflow (synthetic data, 1 epoch, 2 seeds)."""
+    root = tmp_path_factory.mktemp("tiny")
+    snakefile = copy_workflow(root)
+    snakemake("--cores", "2", "--configfile", TINY, "--replace-workflow-config", "--directory", root,
+              snakefile=snakefile, timeout=1200)
+    return root
 
 
-def tiny_args(workdir, *extra):
-    return ["--cores", "2", "--configfile", TINY, "--replace-workflow-config", "--directory", workdir, *extra]
+def tiny_dry(root: Path, config: Path = TINY) -> dict[str, int]:
+    return dry_counts(config, root, snakefile=root / "Snakefile")
 
 
 @pytest.mark.slow
@@ -168,20 +196,34 @@ def test_tiny_run_produces_every_table_and_figure(tiny_run):
     tables = tiny_run / "results" / "tables"
     for study, names in {"tiny": ["table2", "training", "heavy_tail", "universality", "correlation", "lowrank",
                                   "compare_batch_size"],
-                         "spikes": ["table2", "training", "spike_counts", "spike_growth"]}.items():
+                         "spikes": ["table2", "training", "spike_counts", "spike_growth"],
+                         "sweeps": ["outlier_error", "peche", "bbp_table"]}.items():
         for name in names:
-            assert (tables / study / f"{name}.parquet").is_file(), (study, name)
+            for suffix in (".parquet", ".csv", ".md"):  # every promised format
+                assert (tables / study / f"{name}{suffix}").is_file(), (study, name, suffix)
     # spikes has `analyses: []`: spectra and fits only
     assert not (tables / "spikes" / "heavy_tail.parquet").exists()
     assert not list((tiny_run / "results" / "spikes").rglob("universality.parquet"))
-    for name in ["wigner_summary", "bbp_table"]:
-        assert (tables / "sweeps" / f"{name}.parquet").is_file()
     figures = list((tiny_run / "results" / "figures").rglob("*.png"))
-    names = {p.name for p in figures}
     assert {"spectrum.png", "avew_accuracy.png", "universality.png", "compare_batch_size.png",
-            "spike_counts.png", "wigner_error.png"} <= names
+            "spike_counts.png", "wigner_error.png"} <= {p.name for p in figures}
     for png in figures:
         assert png.with_suffix(".pdf").is_file()
+    summary = (tiny_run / "results" / "summary.md").read_text()
+    assert "arXiv:2512.12911" in summary and "nan" not in summary.lower().replace("nanoseconds", "")
+
+
+@pytest.mark.slow
+def test_every_written_table_is_read_or_a_final_output(tiny_run):
+    """One pass per layer: no per-run table is written that nothing reads and the docs do not promise."""
+    run = tiny_run / "results" / "tiny" / "synthetic" / "mlp" / "bs64" / "seed0"
+    written = {p.name for p in run.glob("*.parquet")}
+    final = {"spikes.parquet"}  # per-spike theta-hat and phi-hat: a documented final output
+    read = {"training.parquet", "spectra.parquet", "porter_thomas.parquet", "mp_fit.parquet", "avew_curve.parquet",
+            "heavy_tail.parquet", "universality.parquet", "spacings.parquet", "number_variance.parquet",
+            "prune.parquet", "lowrank.parquet", "correlation.parquet"}
+    assert written == read | final
+    assert "metric.parquet" not in written
 
 
 @pytest.mark.slow
@@ -189,34 +231,96 @@ def test_tiny_run_tables_have_documented_columns(tiny_run):
     run = tiny_run / "results" / "tiny" / "synthetic" / "mlp" / "bs64" / "seed0"
     keys = ["study", "dataset", "model", "variant", "seed"]
     expected = {
-        "spectra": keys + ["state", "layer", "kind", "reshape", "n", "m", "q", "index", "sv", "gamma", "status", "reason"],
+        "spectra": keys + ["state", "layer", "kind", "reshape", "shape", "n", "m", "q", "index", "sv", "gamma",
+                           "status", "reason"],
         "mp_fit": keys + ["state", "layer", "method", "n", "m", "q", "min_nm", "sigma", "gamma_plus", "s_hat", "ave_w",
-                          "gd_threshold", "s_hat_gd", "fraction_mp", "status", "reason"],
+                          "gd_threshold", "s_hat_gd", "fraction_mp", "nu_max", "status", "reason"],
+        "spikes": keys + ["state", "layer", "method", "index", "gamma", "theta_hat", "phi_hat", "gamma_plus"],
         "avew_curve": keys + ["layer", "method", "s", "reading", "gamma_plus", "sigma", "ave_w"],
         "prune": keys + ["layer", "s", "accuracy"],
-        "correlation": keys + ["layer", "method", "reading", "pearson_r"],
+        "correlation": keys + ["layer", "method", "reading", "pearson_r", "status", "reason"],
+        "lowrank": keys + ["choice", "accuracy", "params_fraction", "status", "reason"],
         "training": keys + ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"],
         "heavy_tail": keys + ["state", "layer", "status", "verdict"],
+        "porter_thomas": keys + ["state", "layer", "rank", "p_value"],
     }
     for stage, columns in expected.items():
         frame = pd.read_parquet(run / f"{stage}.parquet")
         assert set(columns) <= set(frame.columns), (stage, set(columns) - set(frame.columns))
-        assert len(frame) > 0, stage
+    assert "p_value" not in pd.read_parquet(run / "correlation.parquet")  # not i.i.d. points: no p-value
     fits = pd.read_parquet(run / "mp_fit.parquet")
     assert set(fits.method) == {"bema", "gb", "mp_fit"}
+    assert fits[fits.method == "mp_fit"].s_hat.isna().all()  # the modified MP fit gives no threshold
     # The 10-way head is kept with a reason, never dropped silently.
     head = fits[fits.layer == "fc4"]
     assert len(head) and (head.status != "ok").all() and head.reason.str.len().gt(0).all()
     curve = pd.read_parquet(run / "avew_curve.parquet")
     assert set(curve.reading) == {"fixed", "implied"}
+    # the Ave_w curve and the keep-top-s curve share one s axis
+    prune = pd.read_parquet(run / "prune.parquet")
+    assert sorted(prune.s) == sorted(curve[(curve.layer == "fc2") & (curve.method == "bema")
+                                           & (curve.reading == "fixed")].s)
     table2 = pd.read_parquet(tiny_run / "results" / "tables" / "tiny" / "table2.parquet")
-    assert {"s_hat_mean", "s_hat_sd", "ave_w_mean", "ave_w_sd", "n_seeds"} <= set(table2.columns)
+    assert {"s_hat_mean", "s_hat_sd", "s_hat_n", "ave_w_mean", "ave_w_n", "n_seeds", "status", "reason"} <= set(table2)
     assert (table2.n_seeds == 2).all()
+    lowrank = pd.read_parquet(tiny_run / "results" / "tables" / "tiny" / "lowrank.parquet")
+    skipped = lowrank[lowrank.status == "skipped"]
+    assert skipped.accuracy_mean.isna().all() and skipped.reason.str.len().gt(0).all()
 
 
 @pytest.mark.slow
 def test_second_dry_run_has_nothing_to_do(tiny_run):
-    proc = snakemake("-n", *tiny_args(tiny_run))
+    proc = snakemake("-n", "--cores", "2", "--configfile", TINY, "--replace-workflow-config", "--directory", tiny_run,
+                     snakefile=tiny_run / "Snakefile")
+    assert "Nothing to be done" in proc.stdout, proc.stdout[-3000:]
+
+
+def edit(path: Path, old: str, new: str) -> str:
+    text = path.read_text()
+    assert text.count(old) == 1, (path, old)
+    path.write_text(text.replace(old, new))
+    return text
+
+
+NO_OP = "\n    _rerun_probe = None  # a statement: changes the code, not what it computes\n"
+
+PER_RUN = {"extract_spectra", "extract_spectra_and_vectors", "fit_mp", "fit_heavy_tail", "measure_universality",
+           "evaluate_pruning", "correlate", "train_model"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module,anchor,expect_some,expect_none", [
+    # a no-op edit of the aggregation of study tables: no per-run job at all
+    ("stages/aggregate.py", '    """\n    if table == "table2":', {"aggregate_table"}, PER_RUN),
+    # a no-op edit of the BEMA estimator: the fits and what follows, never training or spectra
+    ("rmt/estimators.py", "    q = _check_q(q)\n    alpha = _check_alpha(alpha)\n    g = _check_gammas(gammas)",
+     {"fit_mp", "evaluate_pruning", "correlate", "aggregate_table"},
+     {"train_model", "extract_spectra", "extract_spectra_and_vectors", "fit_heavy_tail", "measure_universality"}),
+    # an edit of the wigner summary reruns its rule
+    ("stages/wigner_summary.py", "    per_draw = error_summary(outliers)", {"summarise_wigner_outliers"},
+     PER_RUN | {"simulate_wigner_outliers"}),
+])
+def test_a_code_edit_reruns_exactly_the_rules_that_run_it(tiny_run, module, anchor, expect_some, expect_none):
+    path = tiny_run / "src" / "rmtweights" / module
+    original = edit(path, anchor, anchor.replace("\n", NO_OP, 1) if anchor.startswith('    """') else anchor + NO_OP)
+    try:
+        counts = tiny_dry(tiny_run)
+    finally:
+        path.write_text(original)
+    assert expect_some <= set(counts), counts
+    assert not expect_none & set(counts), counts
+
+
+@pytest.mark.slow
+def test_a_comment_or_docstring_edit_reruns_nothing(tiny_run):
+    path = tiny_run / "src" / "rmtweights" / "rmt" / "estimators.py"
+    original = path.read_text()
+    path.write_text(original.replace('"""Estimators', '"""Estimators (edited)', 1) + "\n# a comment\n")
+    try:
+        proc = snakemake("-n", "--cores", "2", "--configfile", TINY, "--replace-workflow-config",
+                         "--directory", tiny_run, snakefile=tiny_run / "Snakefile")
+    finally:
+        path.write_text(original)
     assert "Nothing to be done" in proc.stdout, proc.stdout[-3000:]
 
 
@@ -224,23 +328,16 @@ def test_second_dry_run_has_nothing_to_do(tiny_run):
 def test_changing_bema_alpha_reruns_fits_not_training(tiny_run, tmp_path):
     config = yaml.safe_load(TINY.read_text())
     config.setdefault("analysis", {})["bema"] = {"alpha": 0.25}
-    path = tmp_path / "alpha.yaml"
-    path.write_text(yaml.safe_dump(config))
-    proc = snakemake("-n", "--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tiny_run)
-    counts = job_counts(proc.stdout)
+    counts = tiny_dry(tiny_run, write_config(tmp_path, config))
     assert counts.get("fit_mp", 0) > 0
-    assert "train_model" not in counts and "extract_spectra" not in counts
-    assert "test_heavy_tail" not in counts
+    assert not {"train_model", "extract_spectra", "extract_spectra_and_vectors", "fit_heavy_tail"} & set(counts)
 
 
 @pytest.mark.slow
 def test_changing_one_studys_epochs_retrains_only_that_study(tiny_run, tmp_path):
     config = yaml.safe_load(TINY.read_text())
     config["studies"]["spikes"]["train"]["epochs"] = 2
-    path = tmp_path / "epochs.yaml"
-    path.write_text(yaml.safe_dump(config))
-    proc = snakemake("-n", "--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tiny_run)
-    counts = job_counts(proc.stdout)
+    counts = tiny_dry(tiny_run, write_config(tmp_path, config))
     assert counts.get("train_model") == 4  # spikes: 2 widths x 2 seeds; study tiny untouched
 
 
@@ -251,12 +348,11 @@ def test_external_study_analyses_a_given_checkpoint_without_training(tiny_run, t
     config = yaml.safe_load(TINY.read_text())
     config["external"] = {"given": {"tinymlp": {"checkpoint": str(checkpoint), "dataset": "synthetic",
                                                 "prune_layer": "fc2"}}}
-    path = tmp_path / "external.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path = write_config(tmp_path, config)
     args = ["--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tiny_run]
-    counts = job_counts(snakemake("-n", *args).stdout)
+    counts = tiny_dry(tiny_run, path)
     assert counts.get("import_model") == 1 and "train_model" not in counts
-    snakemake(*args)
+    snakemake(*args, snakefile=tiny_run / "Snakefile")
     tables = tiny_run / "results" / "tables" / "given"
     fits = pd.read_parquet(tables / "table2.parquet")
     assert set(fits.model) == {"tinymlp"} and set(fits.variant) == {"given"}
@@ -272,8 +368,89 @@ def test_external_study_analyses_a_given_checkpoint_without_training(tiny_run, t
 
 @pytest.mark.slow
 def test_report_builds(tiny_run):
-    snakemake("--report", tiny_run / "report.zip", *tiny_args(tiny_run))
+    snakemake("--report", tiny_run / "report.zip", "--cores", "2", "--configfile", TINY, "--replace-workflow-config",
+              "--directory", tiny_run, snakefile=tiny_run / "Snakefile")
     assert (tiny_run / "report.zip").stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ models given as weights files
+def gpt2_like_state(seed: int = 0) -> dict[str, torch.Tensor]:
+    """A GPT-2-like layout: token and position embeddings, Conv1D (in x out) attention/MLP, norms, a mask buffer."""
+    g = torch.Generator().manual_seed(seed)
+    d, vocab = 48, 200
+    state = {"wte.weight": torch.randn(vocab, d, generator=g), "wpe.weight": torch.randn(64, d, generator=g)}
+    for i in range(2):
+        state |= {f"h.{i}.ln_1.weight": torch.ones(d), f"h.{i}.ln_1.bias": torch.zeros(d),
+                  f"h.{i}.attn.c_attn.weight": torch.randn(d, 3 * d, generator=g) * 0.1,
+                  f"h.{i}.attn.c_attn.bias": torch.zeros(3 * d),
+                  f"h.{i}.attn.bias": torch.ones(1, 1, 64, 64, dtype=torch.bool),
+                  f"h.{i}.mlp.c_fc.weight": torch.randn(d, 4 * d, generator=g) * 0.1,
+                  f"h.{i}.mlp.c_proj.weight": (torch.randn(4 * d, d, generator=g) * 0.1).to(torch.float16)}
+    return state
+
+
+@pytest.mark.slow
+def test_external_weights_file_without_architecture_end_to_end(tmp_path):
+    """A config with only `external: {study: {name: {weights: PATH}}}`: sharded safetensors, layer jobs, tables."""
+    from safetensors.torch import save_file
+
+    from rmtweights.api import analyze_model
+
+    state = gpt2_like_state()
+    names = list(state)
+    folder = tmp_path / "gpt2like"
+    folder.mkdir()
+    shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+              "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+    for shard, keys in shards.items():
+        save_file({k: state[k].contiguous() for k in keys}, folder / shard)
+    index = {"metadata": {}, "weight_map": {k: shard for shard, keys in shards.items() for k in keys}}
+    (folder / "model.safetensors.index.json").write_text(json.dumps(index))
+    config = {"external": {"given": {"gpt2like": {"weights": str(folder), "layers_per_job": 3}}},
+              "analysis": {"heavy_tail": {"n_bootstrap": 5}}}
+    path = write_config(tmp_path, config)
+    counts = dry_counts(path, tmp_path)
+    layers = sum(1 for k, v in state.items() if k.endswith("weight") and v.ndim >= 2)  # 2 embeddings + 2 x 3
+    assert counts["extract_weights_part"] == -(-layers // 3) and counts["gather_spectra"] == 1
+    assert "train_model" not in counts and "import_model" not in counts
+    snakemake("--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tmp_path)
+    table2 = pd.read_parquet(tmp_path / "results" / "tables" / "given" / "table2.parquet")
+    analysed = table2[table2.status == "ok"]
+    assert analysed.groupby("method").layer.nunique().to_dict() == {"bema": layers, "gb": layers, "mp_fit": layers}
+    assert set(table2[table2.layer.isin(["wte", "wpe"])].kind) == {"embedding"}
+    run = tmp_path / "results" / "given" / "none" / "gpt2like" / "weights" / "seed0"
+    spectra = pd.read_parquet(run / "spectra.parquet")
+    considered = set(spectra[spectra.state == "trained"].layer)
+    assert len(considered) == len(state)  # every tensor has a row: analysed or skipped with a reason
+    skipped = spectra[(spectra.state == "trained") & (spectra.status == "skipped")]
+    assert skipped.reason.str.len().gt(0).all() and "h.0.attn.bias" in set(skipped.layer)
+    # the initial state is a Gaussian baseline of every layer
+    assert set(spectra[spectra.state == "initial"].layer) == {k[: -len(".weight")] for k, v in state.items()
+                                                              if k.endswith("weight") and v.ndim >= 2}
+    # the one-call API gives the workflow's numbers for the same file
+    api = analyze_model(folder, n_bootstrap=5).set_index(["layer", "method"]).sort_index()
+    fits = pd.read_parquet(run / "mp_fit.parquet")
+    fits = fits[fits.state == "trained"].set_index(["layer", "method"]).sort_index()
+    np.testing.assert_allclose(api.sigma.to_numpy(dtype=float), fits.sigma.to_numpy(dtype=float), rtol=1e-12,
+                               equal_nan=True)
+    assert api.s_hat.astype("Int64").equals(fits.s_hat.astype("Int64"))
+    tails = pd.read_parquet(run / "heavy_tail.parquet").set_index("layer")
+    one = api.xs("bema", level="method")
+    np.testing.assert_allclose(one.alpha_sv.to_numpy(dtype=float),
+                               tails.loc[one.index, "alpha_sv"].to_numpy(dtype=float), rtol=1e-12, equal_nan=True)
+    lowrank = pd.read_parquet(tmp_path / "results" / "tables" / "given" / "lowrank.parquet")
+    assert (lowrank.status == "skipped").all() and lowrank.reason.str.contains("architecture").all()
+
+
+@pytest.mark.slow
+def test_a_bad_weights_file_stops_with_its_name(tmp_path):
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    path = write_config(tmp_path, {"external": {"given": {"broken": {"weights": str(bad)}}}})
+    proc = snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config", "--directory", tmp_path,
+                     check=False)
+    assert proc.returncode != 0 and "model.safetensors" in proc.stdout
+    assert not (tmp_path / "results").exists()  # nothing half-written
 
 
 def test_rule_file_paths_exist():
@@ -286,3 +463,11 @@ def test_rule_file_paths_exist():
             assert (smk.parent / rel).resolve().is_file(), f"{smk.name}: {rel}"
             seen += 1
     assert seen > 20
+
+
+def test_no_rule_name_is_collected_by_pytest():
+    """Rule (and script) names never start with test_: pytest would collect the scripts."""
+    names = re.findall(r"^(?:rule|use rule \w+ as) (\w+)", "\n".join(p.read_text() for p in
+                                                                    (REPO / "workflow" / "rules").glob("*.smk")), re.M)
+    assert names and not [n for n in names if n.startswith("test")]
+    assert not list((REPO / "scripts").glob("test_*.py"))

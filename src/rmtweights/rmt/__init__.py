@@ -1,1 +1,1 @@
-"""Random-matrix-theory estimators and tests (conventions: ARCHITECTURE.md)."""
+"""Random-matrix-theory estimators and tests (conventions: ``docs/architecture.md``)."""

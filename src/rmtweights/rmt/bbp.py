@@ -2,7 +2,7 @@
 
 Model (eq. (1) of paper 000 [1]_): :math:`W = W_{signal} + W_{noise}` is n x m with n >= m,
 q = m / n, the noise has i.i.d. entries of standard deviation sigma, and gammas are the singular
-values of W divided by sqrt(n) (ARCHITECTURE.md). A signal singular value :math:`\\theta` (gamma
+values of W divided by sqrt(n) (``docs/architecture.md``). A signal singular value :math:`\\theta` (gamma
 units) above the BBP transition :math:`\\theta > \\sigma q^{1/4}` produces an outlier at
 
 .. math::
@@ -37,7 +37,7 @@ to the threshold :math:`\\gamma_+` (see :mod:`rmtweights.rmt.threshold`).
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN Weight
-       Matrices based on Random Matrix Theory" (paper 000 in ``papers/``), eqs. (3)–(6),
+       Matrices based on Random Matrix Theory" (paper 000; arXiv:2512.12911), eqs. (3)–(6),
        Prop. 3.1, Table 1.
 .. [2] F. Benaych-Georges and R. R. Nadakuditi, "The singular values and vectors of low rank
        perturbations of large rectangular random matrices", J. Multivariate Anal. 111 (2012)
@@ -53,6 +53,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
+from rmtweights.checks import check_q, check_sigma
 from rmtweights.rmt.threshold import threshold_factor
 
 __all__ = [
@@ -66,15 +67,12 @@ __all__ = [
     "READINGS",
 ]
 
-#: The two readings of the Ave_w curve over a candidate rank s (ARCHITECTURE.md).
+#: The two readings of the Ave_w curve over a candidate rank s (``docs/architecture.md``).
 READINGS = ("fixed", "implied")
 
 
 def _check_sigma_q(sigma: float, q: float) -> None:
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a finite positive number, got {sigma!r}")
-    if not (np.isfinite(q) and 0 < q <= 1):
-        raise ValueError(f"q = m/n must lie in (0, 1], got {q!r}")
+    check_sigma(sigma), check_q(q)
 
 
 def _as_gammas(gammas: ArrayLike) -> np.ndarray:
@@ -333,7 +331,7 @@ def ave_w_curve(gammas: ArrayLike, sigma: float, q: float, n: int, k: int,
         \\mathrm{Ave}_w(s) = \\frac{\\sum_{i \\le s} \\phi_i(\\sigma_s)(\\gamma_i - \\gamma_{s+1})}
                                   {\\sum_{i \\le s} (\\gamma_i - \\gamma_{s+1})}
 
-    (eq. (6) of [1]_). The paper does not say which sigma the overlaps use (ARCHITECTURE.md):
+    (eq. (6) of [1]_). The paper does not say which sigma the overlaps use (``docs/architecture.md``):
 
     * ``fixed``: :math:`\\sigma_s = \\hat\\sigma` (the given estimate) for every s; spikes below
       the MP edge of :math:`\\hat\\sigma` contribute :math:`\\phi = 0`.

@@ -1,6 +1,6 @@
 r"""Estimators of the Marchenko–Pastur scale :math:`\sigma` from a singular-value spectrum.
 
-Input convention (ARCHITECTURE.md): ``gammas`` are the normalised singular values
+Input convention (``docs/architecture.md``): ``gammas`` are the normalised singular values
 :math:`\gamma_i = s_i/\sqrt n` of an :math:`n \times m` matrix with :math:`n \ge m`, any order
 (sorted descending internally), and :math:`q = m/n \in (0, 1]`. Under pure i.i.d. noise of
 standard deviation :math:`\sigma` they follow eq. (2) of [1]_ (:mod:`rmtweights.rmt.mp`).
@@ -23,7 +23,7 @@ References
    matrix by bulk eigenvalue matching analysis", Journal of the American Statistical
    Association 118, 374–392 (2023). arXiv:2006.00436
 .. [3] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices", preprint; paper 001 of this project (``papers/001_*.txt``).
+   matrices", preprint; paper 001 of this project.
 .. [4] I. M. Johnstone, "On the distribution of the largest eigenvalue in principal components
    analysis", Annals of Statistics 29(2), 295–327 (2001). :doi:`10.1214/aos/1009210544`
 """
@@ -36,6 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import optimize
+
+from rmtweights.checks import InsufficientDataError, check_a, check_open_unit, check_q
+from rmtweights.rmt.broadening import broadened_density, broadening_widths
 
 from rmtweights.rmt.mp import (
     _generalised_pdf,
@@ -59,35 +62,10 @@ __all__ = [
 METHODS: tuple[str, ...] = ("bema", "gb", "mp_fit")
 MIN_SIZE: int = 5  # smallest spectrum any estimator accepts
 
-_CHUNK_ELEMENTS = 1 << 21  # (points x gammas) block size of the broadening sum: 16 MiB of float64
-
-
-class InsufficientDataError(ValueError):
-    """The spectrum is too small or degenerate for the requested estimator."""
-
-
-# --------------------------------------------------------------------------------------------------
-# validation
-
-
-def _check_q(q: float) -> float:
-    q_f = float(q)
-    if not (0.0 < q_f <= 1.0):
-        raise ValueError(f"q must lie in (0, 1], got q={q!r}")
-    return q_f
-
-
-def _check_a(a: int) -> int:
-    if isinstance(a, bool) or int(a) != a or int(a) < 1:
-        raise ValueError(f"a (broadening half-width) must be an integer >= 1, got a={a!r}")
-    return int(a)
 
 
 def _check_alpha(alpha: float) -> float:
-    al = float(alpha)
-    if not (0.0 < al < 0.5):
-        raise ValueError(f"alpha must lie in (0, 1/2), got alpha={alpha!r}")
-    return al
+    return check_open_unit("alpha", alpha, 0.5)
 
 
 def _check_gammas(gammas: npt.ArrayLike, min_size: int = MIN_SIZE) -> np.ndarray:
@@ -159,7 +137,7 @@ def bema_sigma(gammas: npt.ArrayLike, q: float, alpha: float = 0.2) -> float:
     .. [1] Nishikawa, Shimizu, Hashiguchi (2025), paper 000, App. A; see the module docstring.
     .. [2] Ke, Ma, Lin, JASA 118, 374–392 (2023), arXiv:2006.00436; see the module docstring.
     """
-    q = _check_q(q)
+    q = check_q(q)
     alpha = _check_alpha(alpha)
     g = _check_gammas(gammas)
     m = g.size
@@ -179,36 +157,6 @@ def bema_sigma(gammas: npt.ArrayLike, q: float, alpha: float = 0.2) -> float:
 
 # --------------------------------------------------------------------------------------------------
 # Gaussian broadening
-
-
-def _broadening_widths(g_asc: np.ndarray, a: int) -> np.ndarray:
-    r"""Widths :math:`\sigma_k = (\gamma_{k+a} - \gamma_{k-a})/2`, indices clipped to ``[0, m-1]``.
-
-    ``g_asc`` is sorted ascending. A zero width (tied values) is raised to the smallest positive
-    width, so every kernel is a proper Gaussian.
-    """
-    m = g_asc.size
-    idx = np.arange(m)
-    upper = g_asc[np.minimum(idx + a, m - 1)]
-    lower = g_asc[np.maximum(idx - a, 0)]
-    widths = 0.5 * np.abs(upper - lower)  # App. B of [1]; eq. (4) of [3]
-    positive = widths[widths > 0.0]
-    if positive.size == 0:  # excluded by _check_gammas; kept as a guard
-        raise InsufficientDataError("all broadening widths are zero (degenerate spectrum)")
-    return np.maximum(widths, positive.min())
-
-
-def _broadened(x: np.ndarray, g_asc: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """Evaluate the broadened density at the flat array ``x`` in blocks."""
-    m = g_asc.size
-    inv = 1.0 / widths
-    weight = inv / (m * math.sqrt(2.0 * math.pi))
-    out = np.empty(x.size, dtype=float)
-    step = max(1, _CHUNK_ELEMENTS // m)
-    for start in range(0, x.size, step):
-        z = (x[start : start + step, None] - g_asc[None, :]) * inv[None, :]
-        out[start : start + step] = np.exp(-0.5 * z * z) @ weight  # App. B of [1]
-    return out
 
 
 def gaussian_broadening_density(x: npt.ArrayLike, gammas: npt.ArrayLike, a: int = 15) -> np.ndarray:
@@ -252,11 +200,11 @@ def gaussian_broadening_density(x: npt.ArrayLike, gammas: npt.ArrayLike, a: int 
     .. [1] Nishikawa, Shimizu, Hashiguchi (2025), paper 000, App. B.
     .. [3] Thamm, Staats, Rosenow, paper 001, App. C, eq. (4).
     """
-    a = _check_a(a)
+    a = check_a(a)
     g = _gb_spectrum(gammas, a)
     xa = np.asarray(x, dtype=float)
     g_asc = g[::-1].copy()
-    out = _broadened(xa.ravel(), g_asc, _broadening_widths(g_asc, a))
+    out = broadened_density(xa.ravel(), g_asc, broadening_widths(g_asc, a))
     return out.reshape(xa.shape)
 
 
@@ -383,13 +331,13 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15, *, alpha: float = 0.2
     ----------
     .. [1] Nishikawa, Shimizu, Hashiguchi (2025), paper 000, App. B.
     """
-    q = _check_q(q)
-    a = _check_a(a)
+    q = check_q(q)
+    a = check_a(a)
     alpha = _check_alpha(alpha)
     g = _gb_spectrum(gammas, a)
     sigma0 = bema_sigma(g, q, alpha=alpha)
     bulk = _bulk(g, q, a, alpha)
-    P = _broadened(bulk, bulk, _broadening_widths(bulk, a))  # App. B of [1]
+    P = broadened_density(bulk, bulk, broadening_widths(bulk, a))  # App. B of [1]
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         return P - mp_pdf(bulk, q, theta[0])  # App. B of [1]
@@ -506,15 +454,15 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15, alpha: floa
     .. [1] Nishikawa, Shimizu, Hashiguchi (2025), paper 000, eq. (2) and App. B.
     .. [3] Thamm, Staats, Rosenow, paper 001, Sec. 4, eq. (2), App. C.
     """
-    q = _check_q(q)
-    a = _check_a(a)
+    q = check_q(q)
+    a = check_a(a)
     alpha = _check_alpha(alpha)
     g = _gb_spectrum(gammas, a)
     m = g.size
     g_asc = g[::-1]
     bulk = _bulk(g, q, a, alpha)
     # broadened density of the bulk, normalised by the whole spectrum (its mass is m_bulk/m)
-    P = _broadened(bulk, bulk, _broadening_widths(bulk, a)) * (bulk.size / m)  # eq. (4) of [3]
+    P = broadened_density(bulk, bulk, broadening_widths(bulk, a)) * (bulk.size / m)  # eq. (4) of [3]
     nu_min = float(g_asc[0])
     top = float(g_asc[-1])
     span = top - nu_min
@@ -591,7 +539,7 @@ def estimate_sigma(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
     alpha = _check_alpha(alpha)
-    a = _check_a(a)
+    a = check_a(a)
     if method == "bema":
         return bema_sigma(gammas, q, alpha=alpha)
     if method == "gb":

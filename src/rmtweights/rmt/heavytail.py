@@ -34,7 +34,7 @@ References
 .. [1] A. Clauset, C. R. Shalizi, M. E. J. Newman, "Power-law distributions in empirical data",
    SIAM Review 51(4), 661–703 (2009). arXiv:0706.1062, :doi:`10.1137/070710111`
 .. [2] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices", preprint (2024), arXiv:2407.03589; paper 001 of this project. (Its heavy-tail test
+   matrices", 2024 (an earlier version: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661); paper 001 of this project. (Its heavy-tail test
    is cited in Sec. 4 of paper 000: K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular
    Value Thresholds for DNN Weight Matrices based on Random Matrix Theory", 2025.)
 .. [3] C. H. Martin, M. W. Mahoney, "Implicit self-regularization in deep neural networks:
@@ -138,6 +138,69 @@ def power_law_mle(x: npt.ArrayLike, x_min: float) -> float:
     return math.inf if s == 0.0 else 1.0 + tail.size / s  # eq. (3.1) of [1]
 
 
+def _candidate_alphas(
+    logx: np.ndarray, tail_log_sum: np.ndarray, base: np.ndarray | int, starts: np.ndarray, n_c: np.ndarray
+) -> np.ndarray:
+    """Eq. (3.1) of [1] for each candidate: ``inf`` for a tail whose values all equal x_min."""
+    s = tail_log_sum[base + starts] - n_c * logx[base + starts]  # sum ln(x / x_min) over the tail
+    with np.errstate(divide="ignore"):
+        return np.where(s > 0.0, 1.0 + n_c / np.where(s > 0.0, s, 1.0), np.inf)  # eq. (3.1) of [1]
+
+
+def _ks_cdfs(
+    log_ratio: np.ndarray, alpha: np.ndarray, below: np.ndarray, n_c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Model and empirical CDF of :func:`ks_scan` at tail points :math:`x_j \ge x_{\min}`.
+
+    ``log_ratio`` is :math:`\ln x_j - \ln x_{\min}`, ``below`` the number of tail values strictly
+    below :math:`x_j`; returns :math:`F(x_j) = 1 - (x_j/x_{\min})^{1-\alpha}` and
+    :math:`S(x_j) =` ``below / n_c`` (arrays broadcast).
+    """
+    model = -np.expm1((1.0 - alpha) * np.maximum(log_ratio, 0.0))
+    return model, below / n_c
+
+
+def _ks_terms(
+    logx: np.ndarray,
+    left: np.ndarray,
+    base: np.ndarray | int,
+    start: np.ndarray,
+    n_c: np.ndarray,
+    alpha: np.ndarray,
+    offset: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_ks_cdfs` at tail point ``j = start + offset`` of rows stored flat (row ``r`` from
+    ``base = r n``; ``left``: index of the first occurrence of each value in its row)."""
+    j = base + start + offset
+    return _ks_cdfs(logx[j] - logx[base + start], alpha, left[j] - start, n_c)
+
+
+def _ks_full(
+    logx: np.ndarray,
+    left: np.ndarray,
+    base: np.ndarray,
+    starts: np.ndarray,
+    n_c: np.ndarray,
+    alphas: np.ndarray,
+) -> np.ndarray:
+    """KS distance of each candidate over its whole tail (flat ragged evaluation, in chunks)."""
+    lengths = n_c.astype(np.int64)
+    out = np.empty(starts.size)
+    ends = np.cumsum(lengths)
+    lo = 0
+    while lo < starts.size:  # chunks of about _CHUNK_ELEMENTS points
+        hi = max(lo + 1, int(np.searchsorted(ends, ends[lo] - lengths[lo] + _CHUNK_ELEMENTS, side="right")))
+        ln = lengths[lo:hi]
+        first = np.cumsum(ln) - ln
+        owner = np.repeat(np.arange(hi - lo), ln)
+        offset = np.arange(int(ln.sum())) - first[owner]
+        owner += lo
+        model, empirical = _ks_terms(logx, left, base[owner], starts[owner], n_c[owner], alphas[owner], offset)
+        out[lo:hi] = np.maximum.reduceat(np.abs(model - empirical), first)
+        lo = hi
+    return out
+
+
 def ks_scan(x_sorted: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Power-law MLE and KS distance for every candidate :math:`x_{\min}` = ``x_sorted[starts]``.
 
@@ -177,9 +240,7 @@ def ks_scan(x_sorted: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
     n_c = (n - starts).astype(np.float64)
     if starts.size == 0:
         return np.empty(0), np.empty(0)
-    s = tail_log_sum[starts] - n_c * logx[starts]  # sum ln(x / x_min) over the tail
-    with np.errstate(divide="ignore"):
-        alphas = np.where(s > 0.0, 1.0 + n_c / np.where(s > 0.0, s, 1.0), np.inf)  # eq. (3.1) of [1]
+    alphas = _candidate_alphas(logx, tail_log_sum, 0, starts, n_c)
     distances = np.full(starts.size, np.inf)
     ok = np.isfinite(alphas)
     # Blocks of candidates whose tails lie within a factor 2 of each other, each block only over
@@ -194,21 +255,28 @@ def ks_scan(x_sorted: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
         for lo in range(0, members.size, step):
             idx = members[lo : lo + step]
             st = starts[idx]
-            log_ratio = logx[None, first:] - logx[st][:, None]
             inside = np.arange(first, n)[None, :] >= st[:, None]  # x_j >= x_min (st: first occurrence)
-            model = -np.expm1((1.0 - alphas[idx][:, None]) * np.maximum(log_ratio, 0.0))  # F(x)
-            empirical = (left[None, first:] - st[:, None]) / n_c[idx][:, None]  # S(x)
+            model, empirical = _ks_cdfs(
+                logx[None, first:] - logx[st][:, None],
+                alphas[idx][:, None],
+                left[None, first:] - st[:, None],
+                n_c[idx][:, None],
+            )
             distances[idx] = np.where(inside, np.abs(model - empirical), 0.0).max(axis=1)
     return alphas, distances
+
+
+def _tail_sizes(n: int, min_tail: int, max_candidates: int | None) -> np.ndarray:
+    """Tail sizes of the x_min candidates: every k >= min_tail, or max_candidates of them log-spaced."""
+    if max_candidates is None or n - min_tail + 1 <= max_candidates:
+        return np.arange(min_tail, n + 1)
+    return np.unique(np.rint(np.geomspace(min_tail, n, max_candidates)).astype(np.int64))
 
 
 def _candidate_starts(x_sorted: np.ndarray, min_tail: int, max_candidates: int | None) -> np.ndarray:
     """Indices of the candidate x_min: tail sizes >= min_tail, log-spaced, first occurrences only."""
     n = x_sorted.size
-    if max_candidates is None or n - min_tail + 1 <= max_candidates:
-        tail_sizes = np.arange(min_tail, n + 1)
-    else:
-        tail_sizes = np.unique(np.rint(np.geomspace(min_tail, n, max_candidates)).astype(np.int64))
+    tail_sizes = _tail_sizes(n, min_tail, max_candidates)
     starts = np.searchsorted(x_sorted, x_sorted[n - tail_sizes], side="left")  # first occurrence
     starts = np.unique(starts)
     # a candidate whose tail is a single repeated value cannot be fitted
@@ -225,6 +293,94 @@ def _best_xmin(
     alphas, distances = ks_scan(x_sorted, starts)
     best = int(np.argmin(distances))  # ties: the smallest x_min (largest tail), like powerlaw
     return int(starts[best]), float(alphas[best]), float(distances[best]), int(starts.size)
+
+
+_SAMPLES = 8  # points per candidate tail at the first refinement level (x4 per level)
+_CERTAIN = 1e-9  # margin on the interval bound (covers rounding of the monotone F and S)
+
+
+def _min_distance_below(synthetic: np.ndarray, tail_sizes: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""For each sorted row of ``synthetic``: is :math:`\min_c D_c` over its x_min candidates (the
+    search of :func:`_best_xmin`) below ``distance``? Returns ``(below, has_candidate)``.
+
+    Decided without computing every :math:`D_c`: on :math:`m` points :math:`j_1 < \dots < j_m` of a
+    candidate's tail (first and last included) the largest :math:`|F - S|` is a lower bound of
+    :math:`D_c`, computed with exactly the operations of :func:`ks_scan` (so :math:`D_c \ge` it is
+    decided as the full scan would), and, since :math:`F` and :math:`S` are non-decreasing,
+
+    .. math::
+
+        D_c \le \max_k \max\big(F(x_{j_{k+1}}) - S(x_{j_k}),\ S(x_{j_{k+1}}) - F(x_{j_k})\big)
+
+    is an upper bound. A row is decided once one candidate has :math:`D_c` (or the upper bound, by
+    more than ``_CERTAIN``) below ``distance``, or every candidate has the lower bound at or above it.
+    After the first level the candidate with the smallest lower bound of each open row is evaluated
+    on its whole tail (it usually decides the row); the others are refined with 4 times as many
+    points per level and evaluated on every point once :math:`m \ge n_c`.
+    """
+    b, n = synthetic.shape
+    log_rows = np.log(synthetic)
+    logx = log_rows.ravel()
+    new_run = np.ones((b, n), dtype=bool)  # row starts are new runs: no leak across rows
+    new_run[:, 1:] = synthetic[:, 1:] != synthetic[:, :-1]
+    flat = np.arange(b * n)
+    left2 = (np.maximum.accumulate(np.where(new_run.ravel(), flat, 0)) - flat // n * n).reshape(b, n)
+    left = left2.astype(np.float64).ravel()  # first occurrence of each value in its row
+    tail_log_sum = np.cumsum(log_rows[:, ::-1], axis=1)[:, ::-1].ravel()
+    starts2 = left2[:, n - tail_sizes]
+    valid = np.take_along_axis(synthetic, starts2, axis=1) < synthetic[:, -1:]
+    has_candidate = valid.any(axis=1)
+    row, cand = np.nonzero(valid)
+    base = row * n
+    starts = starts2[row, cand]
+    n_c = (n - starts).astype(np.float64)
+    alphas = _candidate_alphas(logx, tail_log_sum, base, starts, n_c)
+    below = np.zeros(b, dtype=bool)
+    open_row = has_candidate.copy()
+    alive = np.isfinite(alphas)  # a tail of one repeated value has D = inf
+    lower = np.zeros(row.size)
+
+    def settle(idx: np.ndarray, low: np.ndarray, up: np.ndarray) -> None:
+        hit = row[idx[up < distance]]  # exact: D_c < distance; sampled: bound < distance - margin
+        below[hit] = True
+        open_row[hit] = False
+        alive[idx[low >= distance]] = False
+        lower[idx] = low
+        still = np.zeros(b, dtype=bool)
+        still[row[alive]] = True
+        open_row[:] &= still  # no candidate left that could be below: D_min >= distance
+
+    m = _SAMPLES
+    level = 0
+    while True:
+        alive &= open_row[row]
+        idx = np.flatnonzero(alive)
+        if idx.size == 0:
+            break
+        if level == 1:  # the most promising candidate of each open row, on its whole tail
+            order = idx[np.lexsort((lower[idx], row[idx]))]
+            first = order[np.r_[True, row[order][1:] != row[order][:-1]]]
+            d = _ks_full(logx, left, base[first], starts[first], n_c[first], alphas[first])
+            settle(first, d, d)
+            level += 1
+            continue
+        exact = n_c[idx] <= m
+        low = np.empty(idx.size)
+        up = np.empty(idx.size)
+        e = idx[exact]
+        if e.size:
+            low[exact] = up[exact] = _ks_full(logx, left, base[e], starts[e], n_c[e], alphas[e])
+        s = idx[~exact]
+        if s.size:  # (m, pairs): the first and last points of each tail and m - 2 between
+            offset = np.rint(np.linspace(0.0, 1.0, m)[:, None] * (n_c[s] - 1.0)).astype(np.int64)
+            model, empirical = _ks_terms(logx, left, base[s], starts[s], n_c[s], alphas[s], offset)
+            low[~exact] = np.abs(model - empirical).max(axis=0)
+            window = np.maximum(model[1:] - empirical[:-1], empirical[1:] - model[:-1])
+            up[~exact] = window.max(axis=0) + _CERTAIN
+        settle(idx, low, up)
+        m *= 4
+        level += 1
+    return below, has_candidate
 
 
 def _bootstrap_gof(
@@ -244,24 +400,32 @@ def _bootstrap_gof(
     a value drawn uniformly from the observed values below :math:`x_{\min}`. Each is refitted with the
     same bounded :math:`x_{\min}` search; p is the fraction with :math:`D_{syn} \ge D_{obs}`.
     Replicates whose search finds no candidate are dropped (returned count says how many were used).
+    The draws come one replicate after the other from ``rng`` (binomial count, uniforms, indices);
+    the refits of a batch of replicates are decided together by :func:`_min_distance_below`.
     """
     n = x_sorted.size
     x_min = x_sorted[start]
     body = x_sorted[:start]
     p_tail = (n - start) / n
+    tail_sizes = _tail_sizes(n, min_tail, max_candidates)
+    batch = max(1, _CHUNK_ELEMENTS // (8 * n))
     exceed = 0
     used = 0
-    for _ in range(n_bootstrap):
-        n_tail = int(rng.binomial(n, p_tail)) if body.size else n
-        u = rng.random(n_tail)
-        tail = x_min * np.exp(-np.log1p(-u) / (alpha - 1.0))  # Sec. 4.1 of [1]: power law above x_min
-        below = body[rng.integers(0, body.size, n - n_tail)] if body.size else body
-        synthetic = np.sort(np.concatenate([below, tail]))
-        s_start, _, s_dist, _ = _best_xmin(synthetic, min_tail, max_candidates)
-        if s_start < 0:
-            continue
-        used += 1
-        exceed += s_dist >= distance
+    done = 0
+    while done < n_bootstrap:
+        rows = min(batch, n_bootstrap - done)
+        synthetic = np.empty((rows, n))
+        for r in range(rows):
+            n_tail = int(rng.binomial(n, p_tail)) if body.size else n
+            u = rng.random(n_tail)
+            synthetic[r, n - n_tail :] = x_min * np.exp(-np.log1p(-u) / (alpha - 1.0))  # Sec. 4.1 of [1]
+            if body.size:
+                synthetic[r, : n - n_tail] = body[rng.integers(0, body.size, n - n_tail)]
+        synthetic.sort(axis=1)
+        below, has_candidate = _min_distance_below(synthetic, tail_sizes, distance)
+        used += int(has_candidate.sum())
+        exceed += int((has_candidate & ~below).sum())
+        done += rows
     return (exceed / used if used else math.nan), used
 
 
@@ -334,7 +498,7 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(12)  # 12 nodes per panel: exact 
 _GL_LOGW = np.log(_GL_W)
 _LEVELS = np.array([0.5, 2.0, 5.0, 10.0, 17.0, 26.0, 37.0, 50.0])  # h_max - h at the panel ends
 _MAX_PANEL = 4.0  # longest panel where e^u matters: e^{2t} on [-1, 1] to 1e-16 with 12 nodes
-_NEWTON_STEPS = 6  # level-set points are panel ends only: any point beyond the level is correct
+_NEWTON_STEPS = 4  # level-set points are panel ends only: any point beyond the level is correct
 
 
 def _log_normal_levels(beta: float, eps: float) -> tuple[float, np.ndarray, np.ndarray]:
@@ -366,29 +530,28 @@ def _truncated_power_law_levels(alpha: float, z: float) -> tuple[float, np.ndarr
     if z > 0.0 and b > z:
         u_mode = math.log(b / z)
         h_max = b * u_mode - (b - z)  # z e^{u_mode} = b
-        v = np.minimum(np.sqrt(2.0 * levels / b), np.maximum(1.7, np.log(2.0 * levels / b)))
+        right = np.minimum(np.sqrt(2.0 * levels / b), np.maximum(1.7, np.log(2.0 * levels / b)))
+        reach = h_max - levels >= 0.0  # = h(0): the level is reached before u = 0
+        left = np.where(reach, np.minimum(1.0 + levels / b, u_mode), u_mode)
     else:
         u_mode, h_max = 0.0, 0.0
-        v = np.full_like(levels, np.inf)
+        right = np.full_like(levels, np.inf)
         if z > b:
-            v = levels / (z - b)
+            right = levels / (z - b)
         if z > 0.0:
-            v = np.minimum(v, np.minimum(np.sqrt(2.0 * levels / z), np.maximum(1.7, np.log(2.0 * levels / z))))
-    target = h_max - levels
-    if z > 0.0:  # (z = 0: h is linear and v = levels / (z - b) exact)
-        for _ in range(_NEWTON_STEPS):  # from the right: v decreases towards the crossing
+            right = np.minimum(right, np.minimum(np.sqrt(2.0 * levels / z), np.maximum(1.7, np.log(2.0 * levels / z))))
+        reach = np.zeros(levels.size, dtype=bool)
+        left = np.zeros_like(levels)
+    if z > 0.0:  # Newton from the outer side, right and left together (z = 0: h linear, exact)
+        k = levels.size
+        v = np.concatenate([right, -left]) if u_mode > 0.0 else right
+        target = h_max - (np.concatenate([levels, levels]) if u_mode > 0.0 else levels)
+        for _ in range(_NEWTON_STEPS):
             u = u_mode + v
             v = v - (b * u - z * np.expm1(u) - target) / (b - z * np.exp(u))
-    right = v
-    left = np.zeros_like(levels)
-    if u_mode > 0.0:
-        h0 = 0.0  # h(0)
-        reach = h0 <= target  # level reached before u = 0
-        v = np.where(reach, np.maximum(-1.0 - levels / b, -u_mode), -u_mode)
-        for _ in range(_NEWTON_STEPS):  # from the left: v increases towards the crossing
-            u = u_mode + v
-            v = v - (b * u - z * np.expm1(u) - target) / (b - z * np.exp(u))
-        left = np.where(reach, np.minimum(-v, u_mode), u_mode)
+        right = v[:k]
+        if u_mode > 0.0:
+            left = np.where(reach, np.minimum(-v[k:], u_mode), left)
     return u_mode, right, left
 
 
@@ -403,7 +566,7 @@ def _quadrature_nodes(
     ends = np.concatenate([(u_mode - left)[::-1], [u_mode], u_mode + right])
     if ends[-1] - max(fine_from, 0.0) > _MAX_PANEL:
         extra = ends[-1] - _MAX_PANEL * np.arange(1, 1 + int((ends[-1] - max(fine_from, 0.0)) // _MAX_PANEL))
-        ends = np.union1d(ends, extra)
+        ends = np.sort(np.concatenate([ends, extra]))  # repeated ends: empty panels, dropped below
     lo, hi = ends[:-1], ends[1:]
     keep = hi > lo
     half = 0.5 * (hi[keep] - lo[keep])
@@ -423,6 +586,12 @@ def _family_moments(family: str, theta: np.ndarray) -> tuple[float, np.ndarray, 
     the exponential-family identities (e.g. Sec. 3.4 of [6]_), with the composite Gauss–Legendre rule
     (eqs. 25.4.29–30 of [7]_) in log space.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # far-out iterates: inf/nan
+        return _family_moments_raw(family, theta)
+
+
+def _family_moments_raw(family: str, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """:func:`_family_moments` without the floating-point guard; ``inf`` ln Z if not computable."""
     if family == "lognormal":
         beta, eps = float(theta[0]), float(theta[1])
         u, log_w = _quadrature_nodes(*_log_normal_levels(beta, eps))
@@ -435,7 +604,9 @@ def _family_moments(family: str, theta: np.ndarray) -> tuple[float, np.ndarray, 
         t2 = np.expm1(u)
         h = (1.0 - alpha) * u - z * t2
     psi = h + log_w
-    top = psi.max()
+    top = psi.max() if psi.size else math.nan
+    if not math.isfinite(top):
+        return math.inf, np.full(2, math.nan), np.full((2, 2), math.nan)
     w = np.exp(psi - top)
     total = w.sum()
     w /= total
@@ -450,37 +621,46 @@ def _maximise_family(
     family: str, mean_t: np.ndarray, n: int, theta: np.ndarray, lower: tuple[float, float]
 ) -> tuple[np.ndarray, float]:
     r"""Maximise the concave :math:`\ell(\theta) = -\theta\cdot\overline{T} - \ln Z(\theta)` over
-    :math:`\theta_i > \text{lower}_i`: damped Newton (Sec. 9.5 of [8]_).
+    :math:`\theta_i \ge \text{lower}_i`: damped, projected Newton (Secs. 9.5 of [8]_, 2.3 of [10]_).
 
     Newton direction :math:`d = \mathrm{Cov}_\theta[T]^{-1} g`, :math:`g = E_\theta[T] - \overline{T}`
-    (an ascent direction); steps kept inside the domain (at most 95 % of the way to a bound) and
-    halved until the Armijo condition holds; stop when the Newton decrement predicts a
-    log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`. Returns :math:`(\hat\theta, \ln Z)`.
+    (an ascent direction). A bounded coordinate may move at most 7/8 of its way to the bound in one
+    step (the step is clipped coordinate-wise, so the free coordinate still takes its Newton step);
+    the step is halved until :math:`\ell` increases by the Armijo fraction of :math:`g \cdot
+    \text{step}`, falling back to the projected gradient if the Newton path does not ascend. Stops
+    when the Newton decrement predicts a log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`.
+    Returns :math:`(\hat\theta, \ln Z(\hat\theta))`.
     """
+    lo = np.array(lower)
+    bounded = np.isfinite(lo)
     log_z, mean, cov = _family_moments(family, theta)
     f = -float(theta @ mean_t) - log_z
-    for _ in range(100):
+    for _ in range(200):
         g = mean - mean_t
         det = cov[0, 0] * cov[1, 1] - cov[0, 1] * cov[1, 0]
         if det > 0.0:
             d = np.array([cov[1, 1] * g[0] - cov[0, 1] * g[1], cov[0, 0] * g[1] - cov[1, 0] * g[0]]) / det
-        else:  # numerically singular covariance: scaled gradient step
+        else:  # numerically singular covariance: scaled gradient
             d = g / (cov[0, 0] + cov[1, 1])
-        slope = float(g @ d)
-        if not n * slope > 1e-12:
+        if not n * float(g @ d) > 1e-12:
             break
-        step = 1.0
-        for i in (0, 1):
-            if d[i] < 0.0 and math.isfinite(lower[i]):
-                step = min(step, 0.95 * (theta[i] - lower[i]) / -d[i])
-        while step > 1e-14:
-            trial = theta + step * d
-            t_log_z, t_mean, t_cov = _family_moments(family, trial)
-            f_trial = -float(trial @ mean_t) - t_log_z
-            if f_trial >= f + 1e-4 * step * slope:
+        floor = np.where(bounded, -0.875 * (theta - np.where(bounded, lo, 0.0)), -np.inf)
+        accepted = False
+        for direction in (d, g / (cov[0, 0] + cov[1, 1])):
+            step_size = 1.0
+            while step_size > 1e-12:
+                step = np.maximum(step_size * direction, floor)
+                gain = float(g @ step)
+                trial = theta + step
+                t_log_z, t_mean, t_cov = _family_moments(family, trial)
+                f_trial = -float(trial @ mean_t) - t_log_z
+                if gain > 0.0 and f_trial >= f + 1e-4 * gain:
+                    accepted = True
+                    break
+                step_size *= 0.5
+            if accepted:
                 break
-            step *= 0.5
-        else:
+        if not accepted:
             break
         theta, f, log_z, mean, cov = trial, f_trial, t_log_z, t_mean, t_cov
     return theta, log_z
@@ -535,10 +715,8 @@ def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
     out["ll_exponential"] = math.log(z_exp / x_min) - z_exp * t1  # ln[lambda e^{-lambda (x - x_min)}]
 
     # log-normal: power-law boundary (eps = 0, beta = alpha - 1) or interior
-    if 2.0 / beta_pl**2 <= mean_u2:  # KKT at the boundary: E_PL[u^2] <= mean(u^2)
-        out.update(mu=-math.inf, sigma=math.inf, lognormal_is_power_law=True)
-        out["ll_lognormal"] = out["ll_power_law"]
-    else:
+    eps = 0.0
+    if 2.0 / beta_pl**2 > mean_u2 * (1.0 + 1e-12):  # KKT at the boundary fails: E_PL[u^2] > mean(u^2)
         mean_t = np.array([mean_u, mean_u2])
         var_u = float(u.var())
         starts = [np.array([beta_pl, 0.0])]
@@ -547,29 +725,37 @@ def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
         theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("lognormal", th)[0])
         theta, log_z = _maximise_family("lognormal", mean_t, n, theta0, (-math.inf, 0.0))
         beta, eps = float(theta[0]), float(theta[1])
+    if eps > 0.0:
         sigma = math.sqrt(0.5 / eps)
         out.update(mu=math.log(x_min) - beta * sigma**2, sigma=sigma, lognormal_is_power_law=False)
         out["ll_lognormal"] = -log_x - beta * u - eps * u * u - log_z
+    else:  # the power law (sigma -> inf, mu -> -inf) is the maximum
+        out.update(mu=-math.inf, sigma=math.inf, lognormal_is_power_law=True)
+        out["ll_lognormal"] = out["ll_power_law"]
 
     # truncated power law: power-law boundary (z = 0), exponential boundary (alpha = 0) or interior
     out.update(tpl_is_power_law=False, tpl_is_exponential=False)
     mean_t = np.array([mean_u, mean_t1])
-    if alpha > 2.0 and (alpha - 1.0) / (alpha - 2.0) <= 1.0 + mean_t1:  # KKT: E_PL[x/x_min] <= mean
+    a_t, z_t = alpha, 0.0
+    if not (alpha > 2.0 and (alpha - 1.0) / (alpha - 2.0) <= (1.0 + mean_t1) * (1.0 + 1e-12)):
+        # KKT at z = 0 (E_PL[x/x_min] <= mean(x/x_min)) fails; try alpha = 0, where
+        # d l / d alpha = E[u] - mean(u) <= 0 makes the exponential the maximum
+        exp_point = np.array([0.0, z_exp])
+        a_t, z_t = 0.0, z_exp
+        if _family_moments("truncated_power_law", exp_point)[1][0] > mean_u * (1.0 + 1e-12):
+            starts = [exp_point, np.array([alpha, 1.0 / (1.0 + mean_t1)])]  # powerlaw's: lambda = 1/mean(x)
+            theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("truncated_power_law", th)[0])
+            theta, log_z = _maximise_family("truncated_power_law", mean_t, n, theta0, (0.0, 0.0))
+            a_t, z_t = float(theta[0]), float(theta[1])
+    if z_t <= 0.0:  # the power law is the maximum
         out.update(tpl_alpha=alpha, tpl_lambda=0.0, tpl_is_power_law=True)
         out["ll_truncated_power_law"] = out["ll_power_law"]
-        return out
-    exp_point = np.array([0.0, z_exp])
-    log_z_exp, mean_exp, _ = _family_moments("truncated_power_law", exp_point)
-    if mean_exp[0] <= mean_u:  # KKT at alpha = 0: d l / d alpha = E[u] - mean(u) <= 0
+    elif a_t <= 0.0:  # the exponential is the maximum
         out.update(tpl_alpha=0.0, tpl_lambda=out["lambda"], tpl_is_exponential=True)
         out["ll_truncated_power_law"] = out["ll_exponential"]
-        return out
-    starts = [exp_point, np.array([alpha, 1.0 / (1.0 + mean_t1)])]  # powerlaw's: lambda = 1/mean(x)
-    theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("truncated_power_law", th)[0])
-    theta, log_z = _maximise_family("truncated_power_law", mean_t, n, theta0, (0.0, 0.0))
-    a_t, z_t = float(theta[0]), float(theta[1])
-    out.update(tpl_alpha=a_t, tpl_lambda=z_t / x_min)
-    out["ll_truncated_power_law"] = -log_x + (1.0 - a_t) * u - z_t * t1 - log_z
+    else:
+        out.update(tpl_alpha=a_t, tpl_lambda=z_t / x_min)
+        out["ll_truncated_power_law"] = -log_x + (1.0 - a_t) * u - z_t * t1 - log_z
     return out
 
 

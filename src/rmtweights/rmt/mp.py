@@ -1,6 +1,6 @@
 r"""Marchenko–Pastur law for normalised singular values.
 
-Conventions (ARCHITECTURE.md): a layer matrix :math:`W` is :math:`n \times m` with :math:`n \ge m`,
+Conventions (``docs/architecture.md``): a layer matrix :math:`W` is :math:`n \times m` with :math:`n \ge m`,
 :math:`q = m/n \in (0, 1]`, and the normalised singular values are :math:`\gamma_i = s_i/\sqrt{n}`.
 If the entries of :math:`W` are i.i.d. with mean zero and standard deviation :math:`\sigma`, the
 empirical distribution of the :math:`\gamma_i` converges to the density of eq. (2) of [1]_
@@ -35,6 +35,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from rmtweights.checks import check_q, check_sigma
+
 __all__ = ["mp_edges", "mp_pdf", "mp_cdf", "mp_ppf", "mp_isf"]
 
 ArrayLike = npt.ArrayLike
@@ -43,13 +45,7 @@ _MAX_ITER = 200  # Newton–bisection iterations; bisection alone needs < 64 to 
 
 
 def _check_q_sigma(q: float, sigma: float) -> tuple[float, float]:
-    """Validate the shape ``q`` and scale ``sigma``; return them as floats."""
-    q_f, s_f = float(q), float(sigma)
-    if not (0.0 < q_f <= 1.0):
-        raise ValueError(f"q must lie in (0, 1], got q={q!r}")
-    if not (math.isfinite(s_f) and s_f > 0.0):
-        raise ValueError(f"sigma must be finite and > 0, got sigma={sigma!r}")
-    return q_f, s_f
+    return check_q(q), check_sigma(sigma)
 
 
 def _check_prob(p: ArrayLike) -> np.ndarray:

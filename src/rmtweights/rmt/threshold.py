@@ -1,6 +1,6 @@
 """Signal/noise thresholds for the normalised singular values ``gamma = sv / sqrt(n)``.
 
-Conventions (ARCHITECTURE.md): the matrix is n x m with n >= m, q = m / n, the noise entries have
+Conventions (``docs/architecture.md``): the matrix is n x m with n >= m, q = m / n, the noise entries have
 standard deviation sigma, and the Marchenko–Pastur bulk of the gammas ends at
 :math:`x_{\\max} = \\sigma (1 + \\sqrt q)`.
 
@@ -12,7 +12,7 @@ standard deviation sigma, and the Marchenko–Pastur bulk of the gammas ends at
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN Weight
-       Matrices based on Random Matrix Theory" (paper 000 in ``papers/``), eq. (3).
+       Matrices based on Random Matrix Theory" (paper 000; arXiv:2512.12911), eq. (3).
 .. [2] M. Gavish and D. L. Donoho, "The optimal hard threshold for singular values is 4/sqrt(3)",
        IEEE Trans. Inf. Theory 60(8) (2014) 5040–5053, doi:10.1109/TIT.2014.2323359,
        arXiv:1305.5870.
@@ -25,16 +25,14 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from rmtweights.checks import check_q, check_sigma
 from rmtweights.rmt.tracy_widom import tw1_quantile
 
 __all__ = ["mp_threshold", "threshold_factor", "count_spikes", "gavish_donoho_threshold"]
 
 
 def _check_sigma_q(sigma: float, q: float) -> None:
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a finite positive number, got {sigma!r}")
-    if not (np.isfinite(q) and 0 < q <= 1):
-        raise ValueError(f"q = m/n must lie in (0, 1], got {q!r}")
+    check_sigma(sigma), check_q(q)
 
 
 def threshold_factor(q: float, n: int, beta: float = 0.1) -> float:

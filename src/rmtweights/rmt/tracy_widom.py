@@ -28,7 +28,7 @@ References
 .. [2] P. L. Ferrari and H. Spohn, "A determinantal formula for the GOE Tracy–Widom distribution",
        J. Phys. A 38 (2005) L557–L561, arXiv:math-ph/0505012.
 .. [3] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
-       Weight Matrices based on Random Matrix Theory" (paper 000 in ``papers/``).
+       Weight Matrices based on Random Matrix Theory" (paper 000; arXiv:2512.12911).
 """
 
 from __future__ import annotations

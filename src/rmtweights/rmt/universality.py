@@ -21,7 +21,7 @@ taking a spectrum also accept an object with a ``gammas`` attribute (e.g.
 References
 ----------
 .. [1] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices", preprint (2024), arXiv:2407.03589; paper 001 of this project.
+   matrices", 2024 (an earlier version: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661); paper 001 of this project.
 .. [2] M. L. Mehta, *Random Matrices*, 3rd ed., Pure and Applied Mathematics 142, Elsevier (2004),
    Sec. 16.1 (number variance) and Ch. 6–7 (GOE two-level cluster function).
 .. [3] T. Guhr, A. Müller-Groeling, H. A. Weidenmüller, "Random-matrix theories in quantum
@@ -41,7 +41,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
-from rmtweights.rmt.estimators import InsufficientDataError
+from rmtweights.checks import InsufficientDataError, check_a
+from rmtweights.rmt.broadening import broadened_count, broadening_widths
 
 __all__ = [
     "unfold",
@@ -53,7 +54,6 @@ __all__ = [
     "goe_number_variance",
 ]
 
-_CHUNK_ELEMENTS = 1 << 21  # (levels x kernels) block of the broadened CDF: 16 MiB of float64
 _EULER_GAMMA = 0.5772156649015329  # Euler–Mascheroni constant
 
 
@@ -73,40 +73,8 @@ def _spectrum(values: Any, square: bool) -> np.ndarray:
     return np.sort(x)
 
 
-def _check_a(a: Any) -> int:
-    if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or int(a) < 1:
-        raise ValueError(f"a (half-width of the broadening window) must be an integer >= 1, got a={a!r}")
-    return int(a)
-
-
 # --------------------------------------------------------------------------------------------------
 # unfolding
-
-
-def _broadening_widths(x_asc: np.ndarray, a: int) -> np.ndarray:
-    r""":math:`\sigma_k = (\nu_{k+a} - \nu_{k-a})/2`, indices clipped to the spectrum.
-
-    Same convention as :func:`rmtweights.rmt.estimators.gaussian_broadening_density`: a zero
-    width (tied levels) is raised to the smallest positive width.
-    """
-    m = x_asc.size
-    idx = np.arange(m)
-    widths = 0.5 * (x_asc[np.minimum(idx + a, m - 1)] - x_asc[np.maximum(idx - a, 0)])  # App. C of [1]
-    positive = widths[widths > 0.0]
-    if positive.size == 0:
-        raise InsufficientDataError("all broadening widths are zero (all levels equal)")
-    return np.maximum(widths, positive.min())
-
-
-def _broadened_count(points: np.ndarray, x_asc: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    r""":math:`F(\nu) = \sum_k \Phi((\nu - \nu_k)/\sigma_k)` at each point, in blocks (eq. (5) of [1])."""
-    out = np.empty(points.size)
-    inv = 1.0 / widths
-    step = max(1, _CHUNK_ELEMENTS // x_asc.size)
-    for lo in range(0, points.size, step):
-        z = (points[lo : lo + step, None] - x_asc[None, :]) * inv[None, :]
-        out[lo : lo + step] = special.ndtr(z).sum(axis=1)  # eqs. (4)-(5) of [1]
-    return out
 
 
 def unfold(values: Any, a: int = 15, *, square: bool = False) -> np.ndarray:
@@ -156,14 +124,14 @@ def unfold(values: Any, a: int = 15, *, square: bool = False) -> np.ndarray:
     ----------
     .. [1] Thamm, Staats, Rosenow (2024), paper 001, App. C, eqs. (4)-(5).
     """
-    a = _check_a(a)
+    a = check_a(a)
     x = _spectrum(values, square)
     if x.size < 2 * a + 2:
         raise InsufficientDataError(
             f"unfolding with a={a} drops {a} levels at each end and needs at least 2a+2={2 * a + 2} "
             f"levels, got {x.size}"
         )
-    xi = _broadened_count(x, x, _broadening_widths(x, a))  # eq. (5) of [1]
+    xi = broadened_count(x, x, broadening_widths(x, a))  # eq. (5) of [1]
     return xi[a : x.size - a]
 
 
@@ -236,7 +204,7 @@ def spacing_test(values: Any, a: int = 15, *, square: bool = False) -> dict[str,
     ----------
     .. [1] Thamm, Staats, Rosenow (2024), paper 001, eq. (1), Sec. 3, App. B-C.
     """
-    a = _check_a(a)
+    a = check_a(a)
     n_levels = int(np.size(values.gammas if hasattr(values, "gammas") else values))
     row: dict[str, Any] = {
         "status": "ok",
@@ -288,7 +256,7 @@ def spacing_histogram(
     InsufficientDataError
         The spectrum is too small to unfold (see :func:`unfold`).
     """
-    a = _check_a(a)
+    a = check_a(a)
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins must be an integer >= 1, got bins={bins!r}")
     if not (math.isfinite(s_max) and s_max > 0):

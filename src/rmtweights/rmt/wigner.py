@@ -37,7 +37,7 @@ simulations therefore use a diagonal :math:`S` by default; ``basis="haar"`` give
 References
 ----------
 .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-   perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+   perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
 .. [2] S. Péché, "The largest eigenvalue of small rank perturbations of Hermitian random matrices",
    Probab. Theory Related Fields 134(1):127-173, 2006. :doi:`10.1007/s00440-005-0466-z`.
 .. [3] F. Mezzadri, "How to generate random matrices from the classical compact groups",
@@ -54,6 +54,8 @@ import pandas as pd
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse.linalg
+
+from rmtweights.checks import check_sigma
 
 __all__ = [
     "GROWTHS",
@@ -103,13 +105,6 @@ def _check_size(N: int, name: str = "N") -> int:
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"{name} must be a positive integer, got {N!r}")
     return int(N)
-
-
-def _check_sigma(sigma: float) -> float:
-    sigma = float(sigma)
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
-    return sigma
 
 
 def _check_solver(solver: str) -> None:
@@ -199,10 +194,10 @@ def goe(N: int, sigma: float = 1.0, rng: np.random.Generator | int = 0) -> np.nd
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     N = _check_size(N)
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     gen = _rng(rng)
     a = gen.standard_normal((N, N))
     r = a + a.T
@@ -243,7 +238,7 @@ def bulk_eigenvalues(count: int, bulk: BulkSpec = None) -> np.ndarray:
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
         raise ValueError(f"count must be a non-negative integer, got {count!r}")
@@ -306,7 +301,7 @@ def deformation(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     if basis not in ("diagonal", "haar"):
         raise ValueError(f"basis must be 'diagonal' or 'haar', got {basis!r}")
@@ -335,7 +330,7 @@ def deformed_wigner(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     diag = _spectrum(N, spikes, bulk)  # S = diag(spikes, bulk), see deformation()
     w = goe(N, sigma, rng)
@@ -358,7 +353,7 @@ def spike_count(N: int, growth: str = "constant", c: float = 1.0) -> int:
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     N = _check_size(N)
     if growth not in GROWTHS:
@@ -392,7 +387,7 @@ def spike_positions(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 1:
         raise ValueError(f"r must be a positive integer, got {r!r}")
@@ -431,7 +426,7 @@ def stieltjes(z: float | np.ndarray, nu0: BulkSpec = None) -> np.ndarray:
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     bulk = _parse_bulk(nu0)
     z, lo, hi = _outside_hull(z, bulk)
@@ -455,7 +450,7 @@ def stieltjes_derivative(z: float | np.ndarray, nu0: BulkSpec = None) -> np.ndar
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     bulk = _parse_bulk(nu0)
     z, lo, hi = _outside_hull(z, bulk)
@@ -479,9 +474,9 @@ def outlier_map(z: float | np.ndarray, sigma: float = 1.0, nu0: BulkSpec = None)
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     return np.asarray(np.asarray(z, dtype=float) - sigma**2 * stieltjes(z, nu0))[()]  # eq. (1.9) of [1]
 
 
@@ -497,9 +492,9 @@ def critical_spikes(sigma: float = 1.0, nu0: BulkSpec = None) -> tuple[float, fl
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     bulk = _parse_bulk(nu0)
     lo, hi = _hull(bulk)
     if bulk["kind"] == "delta0":
@@ -531,7 +526,7 @@ def bulk_edges(sigma: float = 1.0, nu0: BulkSpec = None) -> tuple[float, float]:
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     left, right = critical_spikes(sigma, nu0)
     return float(outlier_map(left, sigma, nu0)), float(outlier_map(right, sigma, nu0))
@@ -549,9 +544,9 @@ def outlier_map_inverse(x: float | np.ndarray, sigma: float = 1.0, nu0: BulkSpec
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     bulk = _parse_bulk(nu0)
     x = np.asarray(x, dtype=float)
     left_edge, right_edge = bulk_edges(sigma, bulk)
@@ -594,11 +589,11 @@ def peche_limit(theta: float | np.ndarray, sigma: float = 1.0) -> np.ndarray:
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     .. [2] S. Péché, "The largest eigenvalue of small rank perturbations of Hermitian random
        matrices", Probab. Theory Related Fields 134(1):127-173, 2006. :doi:`10.1007/s00440-005-0466-z`.
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     theta = np.asarray(theta, dtype=float)
     safe = np.where(theta > sigma, theta, 1.0)
     return np.where(theta > sigma, safe + sigma**2 / safe, 2.0 * sigma)[()]  # eq. (1.8) of [1]
@@ -614,7 +609,7 @@ def predicted_outliers(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     spikes = np.asarray(spikes, dtype=float)
     left, right = critical_spikes(sigma, nu0)
@@ -716,9 +711,9 @@ def outlier_sweep(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     Ns_list = _as_int_list(Ns, "Ns")
     seeds_list = _as_int_list(seeds, "seeds")
     bulk_spec = _parse_bulk(bulk)
@@ -819,11 +814,11 @@ def peche_check(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     .. [2] S. Péché, "The largest eigenvalue of small rank perturbations of Hermitian random
        matrices", Probab. Theory Related Fields 134(1):127-173, 2006. :doi:`10.1007/s00440-005-0466-z`.
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     Ns_list = _as_int_list(Ns, "Ns")
     seeds_list = _as_int_list(seeds, "seeds")
     theta_arr = np.asarray(list(thetas), dtype=float)
@@ -892,9 +887,9 @@ def outlier_measure(
     References
     ----------
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003 in ``papers/``).
+       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_sigma(sigma)
     Ns_list = _as_int_list(Ns, "Ns")
     seeds_list = _as_int_list(seeds, "seeds")
     bulk_spec = _parse_bulk(bulk)

@@ -29,7 +29,7 @@ __all__ = ["FIT_COLUMNS", "SPIKE_COLUMNS", "CURVE_COLUMNS", "fit_tables"]
 #: Columns of the fit table, in order.
 FIT_COLUMNS: tuple[str, ...] = ("state", "layer", "kind", "reshape", "method", "n", "m", "q", "min_nm", "sigma",
                                 "gamma_plus", "s_hat", "ave_w", "gd_threshold", "s_hat_gd", "fraction_mp",
-                                "gamma_max", "status", "reason")
+                                "nu_max", "gamma_max", "status", "reason")
 #: Columns of the spikes table: one row per singular value above the threshold.
 SPIKE_COLUMNS: tuple[str, ...] = ("state", "layer", "method", "index", "gamma", "theta_hat", "phi_hat",
                                   "gamma_plus")
@@ -48,7 +48,8 @@ def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 
     numbers), plus the layer's keys; a layer without a spectrum gets ``status`` "skipped" and its
     reason for every method. ``s_hat`` and ``s_hat_gd`` are ``<NA>`` where there is no count (a
     row that is not ok, or ``mp_fit``, which fits the bulk's shape and gives no threshold:
-    :data:`rmtweights.analyze.THRESHOLD_METHODS`); ``fraction_mp`` is NaN except for ``mp_fit``. The curve runs over
+    :data:`rmtweights.analyze.THRESHOLD_METHODS`); ``fraction_mp`` and the fitted upper
+    edge ``nu_max`` are NaN except for ``mp_fit``. The curve runs over
     s = 1..k with k from :func:`rmtweights.rmt.bbp.curve_k`, for the trained weights of every layer
     whose fit is ok (``curve=False``: an empty curve table).
     """
