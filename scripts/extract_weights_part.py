@@ -13,7 +13,7 @@ from rmtweights.stages.weights_part import weights_part_tables
 
 p = snakemake.params
 spectra, porter_thomas = weights_part_tables(p.spec["weights"], p.names, reshape=p.reshape, seed=p.spec["seed"] or 0,
-                                             porter_thomas_window=p.porter_thomas_window,
+                                             porter_thomas_window=p.porter_thomas_window, device=p.device,
                                              log=lambda line: print(line, file=sys.stderr))
 io.write_parquet(add_run_keys(spectra, snakemake.wildcards), snakemake.output.spectra)
 io.write_parquet(add_run_keys(porter_thomas, snakemake.wildcards), snakemake.output.porter_thomas)

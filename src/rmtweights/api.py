@@ -56,6 +56,7 @@ def analyze_model(
     beta: float = 0.1,
     seed: int = 0,
     min_dim: int = 10,
+    device: str | None = "auto",
     log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """The RMT analysis of every layer of a model: one row per layer and method.
@@ -85,6 +86,9 @@ def analyze_model(
         Seed of the heavy-tail bootstrap.
     min_dim : int
         Layers whose shorter side is at most ``min_dim`` are skipped with a reason.
+    device : {"auto", None, "cpu", "cuda", ...}
+        Where large layers are decomposed: ``"auto"`` uses a GPU when there is one
+        (:func:`rmtweights.stages.spectra.spectra_tables`).
     log : callable, optional
         Called with one progress line per layer (name, shape, seconds).
 
@@ -108,7 +112,8 @@ def analyze_model(
             layer_iter = layers.tensor_layers([(e.name, e.shape, e.dtype) for e in chosen], weights.load, reshape)
         else:
             raise TypeError(f"source must be an nn.Module, a state_dict mapping or a path, got {type(source).__name__}")
-        spectra, _ = spectra_tables({"trained": layer_iter}, reshape=reshape, min_dim=min_dim, log=log)
+        spectra, _ = spectra_tables({"trained": layer_iter}, reshape=reshape, min_dim=min_dim, device=device,
+                                    log=log)
     fits, _, _ = fit_tables(spectra, methods, alpha=alpha, a=a, beta=beta, curve=False)
     tails = heavy_tail_table(spectra, n_bootstrap=n_bootstrap, seed=seed)
     tails = tails.rename(columns={"status": "heavy_tail_status", "reason": "heavy_tail_reason"}).drop(columns=["kind"])

@@ -235,7 +235,7 @@ def _finish(fig: Figure, title: str, *, notes: Sequence[str] = (), handles: Sequ
     title_in = 0.24 * title_lines * title_size / 11.0 + 0.12
     legend_rows = int(np.ceil(len(handles) / ncol)) if handles else 0
     legend_in = 0.24 * legend_rows + 0.08 if legend_rows else 0.0
-    chars = max(40, int(15.5 * width))
+    chars = max(40, int(17.5 * width))
     lines = [line for note in notes for line in _wrap(note, chars)]
     notes_in = 0.165 * len(lines) + 0.15 if lines else 0.05
     total = height + title_in + legend_in + notes_in
@@ -251,13 +251,15 @@ def _finish(fig: Figure, title: str, *, notes: Sequence[str] = (), handles: Sequ
     return fig
 
 
-def _vertical_marks(ax, marks: list[tuple[float, str, str, str]], *, gid_prefix: str, ls: str = ":",
-                    lw: float = 1.3, merge_tol: float = 0.004, fontsize: float = 7.0) -> None:
-    """Draw labelled vertical lines ``(x, method, colour, text)``; marks closer than ``merge_tol``
-    of the x range share one line whose label joins their texts (so coinciding lines stay readable).
+def _vertical_marks(ax, marks: list[tuple[float, str, str, str]], *, gid_prefix: str, prefix: str,
+                    ls: str = ":", lw: float = 1.3, merge_tol: float = 0.004, fontsize: float = 7.0) -> None:
+    """Draw labelled vertical lines for ``marks`` = ``(x, method, colour, value)``.
 
-    The label is written along the line, at the top of the axes; of two neighbouring lines the
-    left one is labelled on its left and the right one on its right.
+    Each line is labelled along its length, at the top of the axes, "<prefix> <method> <value>"
+    (e.g. "γ+ BEMA (ŝ = 3)"). Marks closer than ``merge_tol`` of the x range share one line, so
+    coinciding lines stay readable: "γ+ BEMA = GB (ŝ = 0)" when their values agree, else
+    "γ+ BEMA (ŝ = 3) | GB (ŝ = 2)". Of neighbouring lines the left one is labelled on its left and
+    the right one on its right.
     """
     marks = sorted((m for m in marks if math.isfinite(m[0])), key=lambda m: m[0])
     if not marks:
@@ -276,12 +278,15 @@ def _vertical_marks(ax, marks: list[tuple[float, str, str, str]], *, gid_prefix:
         colour = group[0][2] if len({m[2] for m in group}) == 1 else "0.2"
         methods = "+".join(m[1] for m in group)
         ax.axvline(x, color=colour, ls=ls, lw=lw, gid=f"{gid_prefix}:{methods}", zorder=3)
-        text = " | ".join(m[3] for m in group)
+        if len({m[3] for m in group}) == 1:
+            text = f"{prefix} {_names([m[1] for m in group])} {group[0][3]}"
+        else:
+            text = f"{prefix} " + " | ".join(f"{_style(m[1])['name']} {m[3]}" for m in group)
         right_side = i % 2 == 1 or (len(groups) == 1 and (x - lo) < 0.5 * span)
-        ax.text(x, 0.98, text, transform=blend, rotation=90, va="top",
-                ha="left" if right_side else "right", fontsize=fontsize, color=colour,
-                gid=f"{gid_prefix}-label:{methods}", zorder=4,
-                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.7))
+        ax.annotate(text, xy=(x, 0.98), xycoords=blend, xytext=(2.5 if right_side else -2.5, 0),
+                    textcoords="offset points", rotation=90, va="top", ha="left" if right_side else "right",
+                    fontsize=fontsize, color=colour, gid=f"{gid_prefix}-label:{methods}", zorder=4,
+                    bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.7))
 
 
 def _merge_equal_curves(curves: dict[str, pd.Series], rtol: float = 1e-9) -> list[list[str]]:
@@ -444,13 +449,13 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
             drawn["no-nu-max"] = True
         ax.set_xlim(lo, hi)
         # thresholds: labelled dotted lines, coinciding ones merged
-        marks_drawn = []
+        marks_drawn, gamma_parts = [], []
         for fit in thr.itertuples():
             style = _style(fit.method)
             marks_drawn.append((_num(fit.gamma_plus), fit.method, style["color"],
-                                rf"$\gamma_+$ {style['name']} = {_fmt(fit.gamma_plus, '.4g')}, "
-                                rf"$\hat s$ = {_count(fit.s_hat)}"))
-        _vertical_marks(ax, marks_drawn, gid_prefix="gamma_plus")
+                                rf"($\hat s$ = {_count(fit.s_hat)})"))
+            gamma_parts.append(f"{style['name']} {_fmt(fit.gamma_plus, '.4g')} ({_count(fit.s_hat)})")
+        _vertical_marks(ax, marks_drawn, gid_prefix="gamma_plus", prefix=r"$\gamma_+$")
         if marks_drawn:
             drawn["gamma_plus"] = Line2D([], [], color="0.2", ls=":", lw=1.3,
                                         label=r"threshold $\gamma_+$ (eq. 3), labelled with $\hat s$ = count above")
@@ -474,6 +479,8 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
         title = f"{layer} ({kind}{n}×{m}, q = m/n = {q:.3g})"
         if sigma_parts:
             title += "\n" + r"$\hat\sigma$: " + " · ".join(sigma_parts)
+        if gamma_parts:
+            title += "\n" + r"$\gamma_+$ ($\hat s$): " + " · ".join(gamma_parts)
         ax.set_title(title, fontsize=8.5)
         ax.set_xlabel(_GAMMA + " (normalised singular value)", fontsize=8.5)
         ax.set_ylabel(r"density per unit $\gamma$ (area = 1)", fontsize=8.5)
@@ -599,17 +606,13 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     if hats:
         s_max = max(s_max, int(max(h for h, _ in hats)))
     ax.set_xlim(-0.5, s_max + 0.8)
-    marks = [(h, method, _style(method)["color"], rf"$\hat s$ {_style(method)['name']} = {int(h)}")
-             for h, method in hats]
-    _vertical_marks(ax, marks, gid_prefix="s_hat", ls="--", lw=1.2, merge_tol=0.001)
+    marks = [(h, method, _style(method)["color"], f"= {int(h)}") for h, method in hats]
+    _vertical_marks(ax, marks, gid_prefix="s_hat", prefix=r"$\hat s$", ls="--", lw=1.2, merge_tol=0.001)
     if hats:
         ax.plot([], [], color="0.3", ls="--", lw=1.2, label=r"$\hat s$ of each estimator (vertical lines)")
     if len(sub) == 0:
         ax.text(0.5, 0.5, f"no Ave_w curve for {layer}", transform=ax.transAxes, ha="center", fontsize=9)
-    handles, labels = ax.get_legend_handles_labels()
-    h2, l2 = twin.get_legend_handles_labels()
-    ax.legend(handles + h2, labels + l2, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-              ncol=1, frameon=False)
+    handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.set_title("Ave$_w$ (left axis) and test accuracy (right axis) against the kept rank s", fontsize=9)
     notes.append(r"Implied reading (solid): $\sigma(s)$ from eq. 3 inverted at $\gamma_{s+1}$ — the reading that "
                  "reproduces paper 000 Fig. 2 (Ave$_w$ rising with accuracy). Fixed reading (dotted): "
@@ -622,7 +625,7 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     dims = f" ({int(first.n)}×{int(first.m)})" if first is not None and "n" in lf.columns else ""
     title = (f"Ave$_w$ and keep-top-s accuracy, layer {layer}{dims} (paper 000 Fig. 2)\n"
              f"{_run_label(curve, accuracy, fits)} · state: trained weights")
-    return _finish(fig, title, notes=notes, title_size=10.5)
+    return _finish(fig, title, notes=notes, handles=handles, ncol=1, title_size=10.5)
 
 
 # --------------------------------------------------------------------------------------------------

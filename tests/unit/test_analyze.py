@@ -157,3 +157,17 @@ def test_pure_noise_matrix_has_no_spikes():
     res = analyze_matrix(w)
     assert res.status == "ok" and res.s_hat == 0 and math.isnan(res.ave_w)
     assert res.sigma == pytest.approx(0.7, rel=0.02)  # BEMA at m = 200: ~0.5 % error
+
+
+@pytest.mark.parametrize("n,m", [(400, 200), (784, 400)])
+def test_false_alarm_rate_on_pure_noise_stays_at_the_design_level(n, m):
+    """eq. (3) of paper 000 puts the threshold at the (1 - beta) Tracy-Widom quantile: on pure noise at most
+    a fraction beta of matrices should show a spike. With beta = 0.1 over 20 seeds, 2 are expected; a
+    calibrated threshold exceeds 4 with probability P(Binomial(20, 0.1) >= 5) = 4.3 %, a threshold biased
+    low by 1 % exceeds it almost surely (measured: 5 to 13 of 20 for the modified MP fit's edge)."""
+    for method in ("bema", "gb", "mp_fit"):
+        spikes = [analyze_matrix(0.05 * np.random.default_rng(seed).standard_normal((n, m)), method).s_hat
+                  for seed in range(20)]
+        assert sum(s > 0 for s in spikes) <= 4, (method, spikes)
+        if method == "mp_fit":  # it fits the bulk's shape and gives no threshold at all
+            assert spikes == [-1] * 20

@@ -431,7 +431,9 @@ def test_external_weights_file_without_architecture_end_to_end(tmp_path):
     api = analyze_model(folder, n_bootstrap=5).set_index(["layer", "method"]).sort_index()
     fits = pd.read_parquet(run / "mp_fit.parquet")
     fits = fits[fits.state == "trained"].set_index(["layer", "method"]).sort_index()
-    np.testing.assert_allclose(api.sigma.to_numpy(dtype=float), fits.sigma.to_numpy(dtype=float), rtol=1e-12,
+    # The job ran on 1 thread, this process on several: BLAS sums in another order, the singular values
+    # agree to ~1e-15 relative and the least-squares fits of gb (sigma) move by up to ~1e-9 relative.
+    np.testing.assert_allclose(api.sigma.to_numpy(dtype=float), fits.sigma.to_numpy(dtype=float), rtol=1e-7,
                                equal_nan=True)
     assert api.s_hat.astype("Int64").equals(fits.s_hat.astype("Int64"))
     tails = pd.read_parquet(run / "heavy_tail.parquet").set_index("layer")

@@ -17,6 +17,7 @@ rule extract_spectra:
     params:
         reshape=get_config("analysis", "reshape"),
         porter_thomas_window=get_porter_thomas_window,
+        device=get_config("analysis", "device"),
         code=get_code("extract_spectra"),
     threads: 1
     resources:
@@ -62,6 +63,7 @@ rule extract_weights_part:
         names=get_weights_part,
         reshape=get_config("analysis", "reshape"),
         porter_thomas_window=get_config("analysis", "universality", "window"),
+        device=get_config("analysis", "device"),
         code=get_code("extract_weights_part"),
     threads: 1
     resources:

@@ -621,15 +621,17 @@ def _maximise_family(
     family: str, mean_t: np.ndarray, n: int, theta: np.ndarray, lower: tuple[float, float]
 ) -> tuple[np.ndarray, float]:
     r"""Maximise the concave :math:`\ell(\theta) = -\theta\cdot\overline{T} - \ln Z(\theta)` over
-    :math:`\theta_i \ge \text{lower}_i`: damped, projected Newton (Secs. 9.5 of [8]_, 2.3 of [10]_).
+    :math:`\theta_i \ge \text{lower}_i`: damped projected Newton (Sec. 9.5 of [8]_; active set as
+    in [10]_).
 
-    Newton direction :math:`d = \mathrm{Cov}_\theta[T]^{-1} g`, :math:`g = E_\theta[T] - \overline{T}`
-    (an ascent direction). A bounded coordinate may move at most 7/8 of its way to the bound in one
-    step (the step is clipped coordinate-wise, so the free coordinate still takes its Newton step);
-    the step is halved until :math:`\ell` increases by the Armijo fraction of :math:`g \cdot
-    \text{step}`, falling back to the projected gradient if the Newton path does not ascend. Stops
-    when the Newton decrement predicts a log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`.
-    Returns :math:`(\hat\theta, \ln Z(\hat\theta))`.
+    Newton direction :math:`d = \mathrm{Cov}_\theta[T]^{-1} g`, :math:`g = E_\theta[T] - \overline{T}`.
+    A coordinate whose Newton step would cross its bound while :math:`g_i < 0` is *active*: it moves
+    7/8 of its way to the bound and the other coordinate takes its own Newton step
+    :math:`g_j / \mathrm{Var}_\theta[T_j]` (the full direction would stall there, its component
+    along the free coordinate being set by the unreachable point beyond the bound). Every coordinate
+    moves at most 7/8 of its way to its bound per step; steps are halved until :math:`\ell` increases
+    by the Armijo fraction of :math:`g\cdot\text{step}`. Stops when the Newton decrement predicts a
+    log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`. Returns :math:`(\hat\theta, \ln Z)`.
     """
     lo = np.array(lower)
     bounded = np.isfinite(lo)
@@ -638,29 +640,30 @@ def _maximise_family(
     for _ in range(200):
         g = mean - mean_t
         det = cov[0, 0] * cov[1, 1] - cov[0, 1] * cov[1, 0]
-        if det > 0.0:
-            d = np.array([cov[1, 1] * g[0] - cov[0, 1] * g[1], cov[0, 0] * g[1] - cov[1, 0] * g[0]]) / det
-        else:  # numerically singular covariance: scaled gradient
-            d = g / (cov[0, 0] + cov[1, 1])
+        if not (det > 0.0 and cov[0, 0] > 0.0):
+            break
+        d = np.array([cov[1, 1] * g[0] - cov[0, 1] * g[1], cov[0, 0] * g[1] - cov[1, 0] * g[0]]) / det
         if not n * float(g @ d) > 1e-12:
             break
-        floor = np.where(bounded, -0.875 * (theta - np.where(bounded, lo, 0.0)), -np.inf)
-        accepted = False
-        for direction in (d, g / (cov[0, 0] + cov[1, 1])):
-            step_size = 1.0
-            while step_size > 1e-12:
-                step = np.maximum(step_size * direction, floor)
-                gain = float(g @ step)
-                trial = theta + step
-                t_log_z, t_mean, t_cov = _family_moments(family, trial)
-                f_trial = -float(trial @ mean_t) - t_log_z
-                if gain > 0.0 and f_trial >= f + 1e-4 * gain:
-                    accepted = True
-                    break
-                step_size *= 0.5
-            if accepted:
+        room = np.where(bounded, theta - np.where(bounded, lo, 0.0), np.inf)
+        active = bounded & (d < -room) & (g < 0.0)
+        if active.all():
+            break  # both bounds binding: not the interior case this is called for
+        if active.any():
+            j = int(np.flatnonzero(~active)[0])
+            d[j] = g[j] / cov[j, j]
+        floor = -0.875 * room
+        step_size = 1.0
+        while step_size > 1e-12:
+            step = np.maximum(step_size * d, floor)
+            gain = float(g @ step)
+            trial = theta + step
+            t_log_z, t_mean, t_cov = _family_moments(family, trial)
+            f_trial = -float(trial @ mean_t) - t_log_z
+            if gain > 0.0 and f_trial >= f + 1e-4 * gain:
                 break
-        if not accepted:
+            step_size *= 0.5
+        else:
             break
         theta, f, log_z, mean, cov = trial, f_trial, t_log_z, t_mean, t_cov
     return theta, log_z
@@ -719,7 +722,7 @@ def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
     if 2.0 / beta_pl**2 > mean_u2 * (1.0 + 1e-12):  # KKT at the boundary fails: E_PL[u^2] > mean(u^2)
         mean_t = np.array([mean_u, mean_u2])
         var_u = float(u.var())
-        starts = [np.array([beta_pl, 0.0])]
+        starts = [np.array([beta_pl, 0.0])]  # the power law
         if var_u > 0.0:  # powerlaw's start: mu = mean(ln x), sigma = std(ln x)
             starts.append(np.array([-mean_u / var_u, 0.5 / var_u]))
         theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("lognormal", th)[0])
@@ -743,7 +746,8 @@ def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
         exp_point = np.array([0.0, z_exp])
         a_t, z_t = 0.0, z_exp
         if _family_moments("truncated_power_law", exp_point)[1][0] > mean_u * (1.0 + 1e-12):
-            starts = [exp_point, np.array([alpha, 1.0 / (1.0 + mean_t1)])]  # powerlaw's: lambda = 1/mean(x)
+            # powerlaw's start (lambda = 1 / mean(x)) and the exponential
+            starts = [np.array([alpha, 1.0 / (1.0 + mean_t1)]), exp_point]
             theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("truncated_power_law", th)[0])
             theta, log_z = _maximise_family("truncated_power_law", mean_t, n, theta0, (0.0, 0.0))
             a_t, z_t = float(theta[0]), float(theta[1])

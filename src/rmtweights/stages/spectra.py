@@ -26,7 +26,10 @@ from rmtweights.layers import LayerMatrix, SkippedTensor
 from rmtweights.rmt.porter_thomas import porter_thomas
 from rmtweights.spectrum import layer_spectrum
 
-__all__ = ["SPECTRA_COLUMNS", "PORTER_THOMAS_COLUMNS", "spectra_tables"]
+__all__ = ["SPECTRA_COLUMNS", "PORTER_THOMAS_COLUMNS", "GPU_MIN_ELEMENTS", "spectra_tables"]
+
+#: Layers with at least this many entries go to the GPU when one is asked for (a 1024 x 1024 matrix).
+GPU_MIN_ELEMENTS = 1 << 20
 
 #: Columns of the spectra table, in order.
 SPECTRA_COLUMNS: tuple[str, ...] = ("state", "layer", "kind", "reshape", "shape", "n", "m", "q", "index", "sv",
@@ -66,6 +69,7 @@ def spectra_tables(
     reshape: str = "spatial",
     min_dim: int = 10,
     porter_thomas_window: int | None = None,
+    device: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Singular values of every layer of every state, and optionally the Porter–Thomas tests.
@@ -82,6 +86,11 @@ def spectra_tables(
     porter_thomas_window : int, optional
         When given, the right singular vectors of each analysable layer are tested against the
         Porter–Thomas law with this moving-average window (Sec. 4 of [2]_); ``None`` skips them.
+    device : {None, "cpu", "auto", "cuda", ...}, optional
+        Where large layers (at least :data:`GPU_MIN_ELEMENTS` entries) are decomposed: ``None`` or
+        ``"cpu"``, the CPU path; ``"auto"``, the GPU when the job has one (torch on CUDA, same algorithm
+        and precision: :func:`rmtweights.spectrum.singular_values`), else the CPU; a torch device name.
+        Smaller layers always stay on the CPU, where the transfer would cost more than it saves.
     log : callable, optional
         Called with one line per layer (state, name, shape, seconds): progress on long jobs.
 
@@ -103,7 +112,8 @@ def spectra_tables(
                 frames.append(_rows(state, layer, reshape, None, "skipped", layer.reason))
                 continue
             vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
-            result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors)
+            big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
+            result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors, device=device if big else None)
             frames.append(_rows(state, layer, reshape, result.sv, result.status, result.reason))
             if vectors and result.status == "ok":
                 test = porter_thomas(result.right_vectors, window=int(porter_thomas_window))
@@ -112,7 +122,7 @@ def spectra_tables(
                 tests.append(test)
             if log is not None:
                 log(f"{state} {layer.name} {_shape_label(layer.shape)} -> {layer.n}x{layer.m}: "
-                    f"{result.status} {time.perf_counter() - start:.2f} s")
+                    f"{result.status} {result.method} {time.perf_counter() - start:.2f} s")
     spectra = (pd.concat(frames, ignore_index=True) if frames else
                pd.DataFrame({c: pd.Series(dtype=object) for c in SPECTRA_COLUMNS}))[list(SPECTRA_COLUMNS)]
     if porter_thomas_window is None:

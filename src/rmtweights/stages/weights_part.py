@@ -48,13 +48,13 @@ def gaussian_baseline(name: str, weight: torch.Tensor, seed: int = 0) -> torch.T
 
 
 def weights_part_tables(path: str, names: Sequence[str], *, reshape: str = "spatial", seed: int = 0,
-                        porter_thomas_window: int | None = 15, min_dim: int = 10,
+                        porter_thomas_window: int | None = 15, min_dim: int = 10, device: str | None = None,
                         log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """:func:`rmtweights.stages.spectra.spectra_tables` of the tensors ``names`` of a weights file.
 
     States: ``trained`` (the given weights) and ``initial`` (:func:`gaussian_baseline` of each layer).
     Tensors that are not layers get a "skipped" row with the reason (e.g. a bias, an integer buffer)
-    in the trained state only.
+    in the trained state only. ``device`` as in :func:`~rmtweights.stages.spectra.spectra_tables`.
     """
     with open_weights(path) as source:
         entries = {entry.name: entry for entry in source.entries}
@@ -66,4 +66,4 @@ def weights_part_tables(path: str, names: Sequence[str], *, reshape: str = "spat
         trained = tensor_layers(listed, source.load, reshape)
         initial = tensor_layers(layers_only, lambda name: gaussian_baseline(name, source.load(name), seed), reshape)
         return spectra_tables({"trained": trained, "initial": initial}, reshape=reshape, min_dim=min_dim,
-                              porter_thomas_window=porter_thomas_window, log=log)
+                              porter_thomas_window=porter_thomas_window, device=device, log=log)

@@ -84,3 +84,17 @@ def test_stack_of_slices_has_no_vectors():
     (lm,) = layer_matrices({"conv1.weight": k}, "slices")
     with pytest.raises(ValueError, match="slices"):
         spectra_tables({"trained": [lm]}, reshape="slices", porter_thomas_window=15)
+
+
+def test_large_layers_take_the_device_path_with_the_same_numbers():
+    """The GPU code path (torch), run here on the CPU by naming a torch device: same values as the CPU path
+    to 1e-8 s_max (both are float64 Gram eigenvalues, rmtweights.spectrum); small layers stay on the CPU path."""
+    rng = np.random.default_rng(5)
+    big = LayerMatrix("big", "linear", rng.standard_normal((1100, 1000)), (1000, 1100), "spatial", True)
+    small = LayerMatrix("small", "linear", rng.standard_normal((60, 40)), (40, 60), "spatial", True)
+    lines = []
+    on_device, _ = spectra_tables({"trained": [big, small]}, device=torch.device("cpu"), log=lines.append)
+    on_cpu, _ = spectra_tables({"trained": [big, small]})
+    assert "torch-cpu" in lines[0] and "gram-eigh-f64" in lines[1]
+    s_max = on_cpu.sv.max()
+    np.testing.assert_allclose(on_device.sv, on_cpu.sv, rtol=0, atol=1e-8 * s_max)
