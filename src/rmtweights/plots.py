@@ -46,7 +46,9 @@ from matplotlib import transforms  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator, NullLocator  # noqa: E402
+
+from rmtweights.stages.common import RUN_KEYS  # noqa: E402
 
 __all__ = [
     "spectrum_figure",
@@ -56,9 +58,6 @@ __all__ = [
     "spike_count_figure",
     "wigner_error_figure",
 ]
-
-#: Keys that identify one run; every per-run table carries them as columns.
-RUN_KEYS = ("study", "dataset", "model", "variant", "seed")
 
 #: Display name, colour, line style and marker of each method (paper 000: BEMA red, GB blue).
 METHOD_STYLES = {
@@ -189,7 +188,8 @@ def _skipped_notes(frame: pd.DataFrame | None, *, exclude: Iterable[str] = (),
         reasons = sorted({str(r) for r in rows.get("reason", pd.Series(dtype=str)).dropna() if str(r)})
         status = str(row["status"])
         label = status if status in ("skipped", "failed", "partial") else f"status {status}"
-        notes.append(f"{_layer_name(row.to_dict())}: {label} — {'; '.join(reasons) or 'no reason recorded'}")
+        prefix = f"{row['model']} " if "model" in by else ""
+        notes.append(f"{prefix}{_layer_name(row.to_dict())}: {label} — {'; '.join(reasons) or 'no reason recorded'}")
     return list(dict.fromkeys(notes))
 
 
@@ -664,8 +664,12 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
     notes: list[str] = []
     p_values = {}
     reasons = {}
+    dims = {}
     if summary is not None and len(summary):
         for row in summary.itertuples():
+            n, m = _num(getattr(row, "n", math.nan)), _num(getattr(row, "m", math.nan))
+            if math.isfinite(n) and math.isfinite(m):
+                dims[str(row.layer)] = f" ({int(n)}×{int(m)})"
             if str(getattr(row, "status", "ok")) == "ok":
                 p_values[(row.state, row.layer)] = _num(getattr(row, "p_value", math.nan))
             else:
@@ -697,7 +701,7 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
             ax_sp.legend(fontsize=6.5, loc="upper right")
         else:
             _no_data(ax_sp, f"{layer}: no spacing statistics — {reasons.get(layer, 'not in the spacing table')}")
-        ax_sp.set_title(f"{layer}: nearest-neighbour spacings", fontsize=9)
+        ax_sp.set_title(f"{layer}{dims.get(layer, '')}: nearest-neighbour spacings", fontsize=9)
         # (2) number variance
         if len(nv):
             l_max = 0.0
@@ -721,7 +725,7 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
             ax_nv.legend(fontsize=6.5, loc="upper left")
         else:
             _no_data(ax_nv, f"{layer}: no number variance — {reasons.get(layer, 'not in the table')}")
-        ax_nv.set_title(f"{layer}: level number variance", fontsize=9)
+        ax_nv.set_title(f"{layer}{dims.get(layer, '')}: level number variance", fontsize=9)
         # (3) Porter–Thomas
         if len(pt):
             for state in states:
@@ -737,10 +741,10 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
             ax_pt.set_xlim(0.5, float(pt["rank"].max()) + 0.5)
             ax_pt.set_xlabel("rank of singular value (1 = largest)", fontsize=8)
             ax_pt.set_ylabel("KS p-value vs Gaussian\n(moving average over ranks)", fontsize=8)
-            ax_pt.legend(fontsize=6.5, loc="lower right")
+            ax_pt.legend(fontsize=6.5, loc="best", framealpha=0.7)
         else:
             _no_data(ax_pt, f"{layer}: no Porter–Thomas test — {reasons.get(layer, 'not in the table')}")
-        ax_pt.set_title(f"{layer}: Porter–Thomas test of singular vectors", fontsize=9)
+        ax_pt.set_title(f"{layer}{dims.get(layer, '')}: Porter–Thomas test of singular vectors", fontsize=9)
         for ax in row_axes:
             ax.tick_params(labelsize=7.5)
     if not layers:
@@ -803,6 +807,7 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
                              squeeze=False)
     style = _style(method)
     notes: list[str] = []
+    legend: dict[str, object] = {}
     for row_axes, (dataset, model) in zip(grid, models):
         rows_m = ok[(ok.dataset == dataset) & (ok.model == model)]
         layers_m = _ordered_layers(rows_m)
@@ -815,7 +820,8 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
                         & (fits.state == "trained") & (fits.method == method) & _ok(fits)] if len(fits) else fits
         marks = [_num(g) for g in fit_rows.gamma_plus] if len(fit_rows) else []
         lo, hi, clip = _x_range([vals], marks, float(np.nanmax(vals)))
-        edges = np.linspace(lo, hi, 51)
+        per_variant = max(1, vals.size // max(1, len(variants[(dataset, model)])))
+        edges = np.linspace(lo, hi, min(50, max(10, int(2 * np.sqrt(per_variant)))) + 1)
         width = edges[1] - edges[0]
         grid_x = np.linspace(max(lo, 1e-12), hi, 600)
         acc = {}
@@ -830,49 +836,47 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
             g = rv.gamma.to_numpy(float)
             seeds = sorted({int(s) for s in rv.seed})
             ax.hist(g, bins=edges, weights=np.full(g.size, 1.0 / (g.size * width)), color=_TRAINED_FILL,
-                    alpha=0.5, label=f"trained, {len(seeds)} seed(s) pooled", gid="hist:trained")
+                    alpha=0.5, gid="hist:trained")
+            legend["hist"] = Patch(color=_TRAINED_FILL, alpha=0.5,
+                                   label="trained singular values (all seeds pooled)")
             fv = fit_rows[fit_rows.variant.astype(str) == variant].sort_values("seed")
             q = float(rv.q.iloc[0])
-            hats = []
-            for i, fit in enumerate(fv.itertuples()):
+            for fit in fv.itertuples():
                 sigma = _num(fit.sigma)
                 if math.isfinite(sigma) and sigma > 0:
                     ax.plot(grid_x, mp_pdf(grid_x, q, sigma), color="k", ls="--", lw=1.0,
-                            label=(rf"MP density at $\hat\sigma$ ({style['name']}"
-                                   + (", one per seed" if len(fv) > 1 else "") + ")") if i == 0 else None,
                             gid=f"mp:{method}:seed{fit.seed}")
-                hats.append(_count(fit.s_hat))
+                    legend["mp"] = Line2D([], [], color="k", ls="--", lw=1.0,
+                                          label=rf"MP density at $\hat\sigma$ ({style['name']}), one per seed")
+                x = _num(fit.gamma_plus)
+                if math.isfinite(x):
+                    ax.axvline(x, color=style["color"], ls="-", lw=1.1, gid=f"gamma_plus:{method}:seed{fit.seed}")
+                    legend["gp"] = Line2D([], [], color=style["color"], ls="-", lw=1.1,
+                                          label=rf"threshold $\gamma_+$ ({style['name']}, eq. 3), one per seed")
             ax.set_xlim(lo, hi)
-            marks_v = []
-            if len(fv):
-                gp = [_num(x) for x in fv.gamma_plus]
-                aw = [_num(x) for x in fv.ave_w] if "ave_w" in fv.columns else []
-                aw_text = (", Ave$_w$ = " + ", ".join(f"{a:.2f}" for a in aw if math.isfinite(a))
+            hats = [_count(h) for h in fv.s_hat] if len(fv) else []
+            aw = [_num(x) for x in fv.ave_w] if "ave_w" in fv.columns else []
+            lines = [f"{model} · {variant} · layer {chosen}"]
+            mean, sd, n_acc = acc.get(variant, (math.nan, math.nan, math.nan))
+            if math.isfinite(mean):
+                acc_text = f"test accuracy {100 * mean:.1f}%"
+                if math.isfinite(sd) and _num(n_acc) > 1:
+                    acc_text += f" ± {100 * sd:.1f} (SD, {int(_num(n_acc))} seeds)"
+                lines.append(acc_text)
+            if hats:
+                seed_text = f" (seeds {', '.join(map(str, seeds))})" if len(seeds) > 1 else ""
+                aw_text = ("; Ave$_w$ " + ", ".join(f"{a:.2f}" for a in aw if math.isfinite(a))
                            if any(math.isfinite(a) for a in aw) else "")
-                label = (rf"$\gamma_+$ ({style['name']}), $\hat s$ = {', '.join(hats)}"
-                         + (f" (seeds {', '.join(map(str, seeds))})" if len(seeds) > 1 else "") + aw_text)
-                for x in gp:
-                    if math.isfinite(x):
-                        ax.axvline(x, color=style["color"], ls="-", lw=1.1, gid=f"gamma_plus:{method}")
-                marks_v = [x for x in gp if math.isfinite(x)]
-                if marks_v:
-                    ax.plot([], [], color=style["color"], ls="-", lw=1.1, label=label)
+                lines.append(rf"$\hat s$ ({style['name']}) = {', '.join(hats)}{seed_text}{aw_text}")
+            ax.set_title("\n".join(lines), fontsize=8.5)
             beyond = g[g > clip]
             if beyond.size:
                 ax.annotate(f"{beyond.size} value(s) beyond,\nup to γ = {beyond.max():.3g} →", xy=(0.99, 0.55),
                             xycoords="axes fraction", ha="right", fontsize=7,
                             bbox=dict(boxstyle="round", fc="lightyellow", ec="0.6"))
-            mean, sd, n_acc = acc.get(variant, (math.nan, math.nan, math.nan))
-            acc_text = ""
-            if math.isfinite(mean):
-                acc_text = f"\ntest accuracy {100 * mean:.1f}%"
-                if math.isfinite(sd) and _num(n_acc) > 1:
-                    acc_text += f" ± {100 * sd:.1f} (SD, {int(n_acc)} seeds)"
-            ax.set_title(f"{model} · {variant} · layer {chosen}{acc_text}", fontsize=8.5)
-            ax.set_xlabel(_GAMMA, fontsize=8.5)
-            ax.set_ylabel(r"density per unit $\gamma$", fontsize=8.5)
+            ax.set_xlabel(_GAMMA + " (normalised singular value)", fontsize=8.5)
+            ax.set_ylabel(r"density per unit $\gamma$ (area = 1)", fontsize=8.5)
             ax.tick_params(labelsize=7.5)
-            ax.legend(fontsize=6.5, loc="upper right")
         for ax in row_axes[len(variants[(dataset, model)]):-1 if table is not None else None]:
             ax.set_visible(False)
         if table is not None:
@@ -884,17 +888,20 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
             lower = np.clip(means - sds, 0.0, None)
             upper = np.clip(means + sds, None, 1.0)
             x = np.arange(len(names))
-            ax.bar(x, np.where(np.isfinite(means), means, 0.0), color=_ACCURACY_COLOUR, alpha=0.6,
-                   gid="accuracy-bars")
-            ax.errorbar(x, means, yerr=[means - lower, upper - means], fmt="none", ecolor="k", capsize=3)
+            ax.errorbar(x, means, yerr=[means - lower, upper - means], fmt="s", color=_ACCURACY_COLOUR, ms=7,
+                        ecolor="k", capsize=4, lw=0, elinewidth=1.2, gid="accuracy")
             for xi, mi in zip(x, means):
                 if math.isfinite(mi):
-                    ax.text(xi, mi, f"{100 * mi:.1f}%", ha="center", va="bottom", fontsize=7.5)
+                    ax.annotate(f"{100 * mi:.2f}%", (xi, mi), textcoords="offset points", xytext=(9, 0),
+                                va="center", fontsize=8)
             ax.set_xticks(x, names, fontsize=8)
+            ax.set_xlim(-0.6, len(names) - 0.2)
             ax.set_xlabel(f"variant ({key})", fontsize=8.5)
-            ax.set_ylabel("test accuracy (fraction; mean ± SD over seeds)", fontsize=8)
-            top = np.nanmax(upper) if np.isfinite(upper).any() else 1.0
-            ax.set_ylim(0, min(1.0, 1.25 * top) if top > 0 else 1.0)
+            ax.set_ylabel("test accuracy (fraction correct)\nmarker: mean; bar: ± SD over seeds", fontsize=8)
+            finite = np.concatenate([lower[np.isfinite(lower)], upper[np.isfinite(upper)]])
+            if finite.size:
+                pad = max(0.1 * float(np.ptp(finite)), 0.005)
+                ax.set_ylim(max(0.0, float(finite.min()) - pad), min(1.0, float(finite.max()) + pad))
             ax.set_title(f"{model}: test accuracy by {key}", fontsize=8.5)
     if not models:
         _no_data(grid[0][0], "no trained spectrum in the study")
@@ -905,7 +912,7 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
         notes.append("Layers not analysed: " + "; ".join(dict.fromkeys(skipped)))
     title = (f"Spectra of the variants compared by {key}, beside test accuracy (paper 000 Fig. 3)\n"
              f"{_run_label(spectra, fits)} · state: trained weights")
-    return _finish(fig, title, notes=notes)
+    return _finish(fig, title, notes=notes, handles=list(legend.values()), ncol=3)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1082,8 +1089,11 @@ def wigner_error_figure(summary: pd.DataFrame, rate: dict | None = None) -> Figu
             if N in rs.index:
                 ax.annotate(f"r={int(rs[N])}", (N, y), textcoords="offset points", xytext=(0, 6), ha="center",
                             fontsize=7, color="tab:blue")
-    ax.set_xlabel("matrix size N", fontsize=9)
-    ax.set_ylabel(r"outlier error $|\lambda_j(W) - \Phi(\lambda_j(S))|$", fontsize=9)
+    if 0 < Ns.size <= 8:
+        ax.set_xticks(Ns, [str(int(N)) for N in Ns])
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("matrix size N (log scale)", fontsize=9)
+    ax.set_ylabel(r"outlier error $|\lambda_j(W) - \Phi(\lambda_j(S))|$ (log scale)", fontsize=9)
     ax.set_title(r"deformed Wigner matrix $W = R/\sqrt{N} + S$ with r spikes", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     seeds = _unique([summary], "n_seeds")
@@ -1093,4 +1103,6 @@ def wigner_error_figure(summary: pd.DataFrame, rate: dict | None = None) -> Figu
              f"seeds per N: {', '.join(seeds) or 'n/a'}")
     notes = [r"Error of eq. 2.5: eigenvalue $\lambda_j(W)$ minus its prediction $\Phi(\lambda_j(S))$ of eq. 1.9, "
              "averaged over seeds; the fitted rate uses every (N, seed) mean error."]
+    if np.unique(Ns).size == 2 and _unique([summary], "n_seeds") == ["1"]:
+        notes.append("With two sizes and one seed the fitted line passes through both mean errors.")
     return _finish(fig, title, notes=notes, title_size=10.5)
