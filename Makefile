@@ -16,7 +16,7 @@ VENV := .venv
 INSTALL_SYSTEM_PACKAGES := $(if $(filter true,$(CI))$(filter 1,$(RMTW_INSTALL_SYSTEM_PACKAGES)),1)
 
 .DEFAULT_GOAL := env
-.PHONY: help env data profile run test test-fast test-slurm bench lint clean-env
+.PHONY: help env data profile run test test-fast test-slurm bench bench-ww lint clean-env
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-z][a-z-]*:.*## / { printf "make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -59,7 +59,14 @@ test-slurm: env ## the SLURM integration tests on a throw-away cluster (root; sl
 	$(VENV)/bin/python -m pytest tests/slurm -m slurm
 
 bench: env ## run benchmarks/bench_*.py (each prints a ratio against the obvious alternative)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do [ $$b = benchmarks/bench_vs_weightwatcher.py ] && continue; echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# WeightWatcher and what it pulls in (matplotlib, scikit-learn, tqdm) stay out of our environment: it
+# gets its own, built once by the script, which defines its requirements and its folder
+# ($(CACHE_DIR)/ww-venv-<hash>). `make bench` leaves this benchmark out (it needs that environment).
+bench-ww: env ## WeightWatcher 0.7.7 vs analyze_model (builds WW's own environment once, ~6 GB in ~/.cache/rmtweights)
+	@$(VENV)/bin/python benchmarks/bench_vs_weightwatcher.py --cache-dir $(CACHE_DIR) --build-ww-env
+	$(VENV)/bin/python benchmarks/bench_vs_weightwatcher.py --cache-dir $(CACHE_DIR)
 
 lint: env ## snakemake --lint
 	$(VENV)/bin/snakemake --lint

@@ -1,31 +1,131 @@
-"""Benchmark: CSN heavy-tail fit with a bounded x_min search vs ``powerlaw.Fit`` over every x_min.
+"""Benchmark: CSN heavy-tail test, today's fit_heavy_tail vs the powerlaw-based path it replaced.
 
-On one seeded 4096-value spectrum (a log-normal bulk of 3596 values below 1 and a Pareto tail of 500
-values above 1 with alpha = 3, the shape of a heavy-tailed layer's singular values), in the same run:
+In one run, one thread (OMP/OPENBLAS/MKL_NUM_THREADS=1, set before numpy is imported):
 
-* ``fit_heavy_tail(n_bootstrap=0)``: the whole row (bounded search over <= 200 x_min candidates,
-  Hill, and the three likelihood-ratio tests of ``powerlaw``) — the issue asks for < 5 s;
-* the x_min search alone: ours bounded (200 candidates), ours exact (every value), and
-  ``powerlaw.Fit`` (every value, O(n^2), with the exponent range widened to (1, inf) as in
-  rmtweights; powerlaw 2.0's default [0, 3] would discard steeper candidates), and their ratio;
-* the bootstrap cost per replicate (``n_bootstrap=50``) and its extrapolation to 1000.
+1. **Per layer, new vs old.** Seeded Gaussian matrices whose largest singular values are replaced
+   by a planted Pareto tail (alpha = 2.5), 384 singular values (384 x 1536, the shape of a small
+   transformer's MLP layer) and 4096 (two 2048 x 4096 blocks), ``fit_heavy_tail`` with
+   ``n_bootstrap`` 0 and 50, against the old path: the same function with its likelihood-ratio
+   tests done by ``powerlaw.Fit(...).distribution_compare`` (Nelder-Mead fits of the log-normal and
+   truncated power law) and its bootstrap by one full x_min search per replicate. Prints both times
+   per layer, their ratio, and whether the two rows agree (x_min, alpha, gof_p, verdict identical;
+   the largest difference of the likelihood-ratio statistics; powerlaw's numbers carry its
+   optimiser's tolerance).
+2. **The x_min search** on a 4096-value spectrum (log-normal bulk, Pareto tail of 500 values with
+   alpha = 3): the whole row (``n_bootstrap=0``), our bounded search (200 candidates), our exact
+   search (every value) and ``powerlaw.Fit`` (every value, O(n^2), exponent range (1, inf)), their
+   ratios, whether both exact searches pick the same x_min, and the bootstrap's cost per replicate
+   with its extrapolation to 1000 replicates.
 
-It also prints whether our exact search picks the same x_min as powerlaw, and the alphas.
+Run:  PYTHONPATH=src .venv/bin/python benchmarks/bench_heavytail.py [--repeats 5]
 
-Run:  PYTHONPATH=src .venv/bin/python benchmarks/bench_heavytail.py
+Wall-clock times, best of ``--repeats`` (the old path: best of 2); ratios are taken within the run.
 """
 
 from __future__ import annotations
 
-import time
-import warnings
+import os
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy / scipy are imported
 
-from rmtweights.rmt import heavytail
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from unittest import mock  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rmtweights.rmt import heavytail  # noqa: E402
 
 
-def _spectrum(seed: int = 0) -> np.ndarray:
+def _timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
+    """Smallest wall time of ``repeat`` calls, and the last result."""
+    best, out = math.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+# --------------------------------------------------------------------------------------------------
+# the old path (kept here only, as the baseline)
+
+
+def powerlaw_likelihood_ratios(x_sorted: np.ndarray, x_min: float) -> dict[str, tuple[float, float]]:
+    """The previous ``_likelihood_ratios``: ``powerlaw`` 2.0.0 ``distribution_compare`` with the
+    power-law exponent range (1, inf) and the truncated power law's (0, inf); the truncated power
+    law's KS metrics (one mpmath call per value) skipped, as before."""
+    import powerlaw
+
+    class TruncatedPowerLaw(powerlaw.Truncated_Power_Law):
+        def compute_distance_metrics(self, data: object = None) -> None:
+            self.D = self.D_plus = self.D_minus = self.Kappa = self.V = self.Asquare = math.nan
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            fit = powerlaw.Fit(x_sorted, xmin=float(x_min), discrete=False, verbose=0,
+                               parameter_ranges={"alpha": [1.0, None]})
+            fit.truncated_power_law = TruncatedPowerLaw(data=fit.data, xmin=fit.xmin, discrete=False,
+                                                        parameter_ranges={"alpha": [0.0, None]},
+                                                        parent_Fit=fit, verbose=0)
+            compare = fit.distribution_compare
+            return {name: tuple(map(float, compare("power_law", name, normalized_ratio=True)))
+                    for name in heavytail.ALTERNATIVES}
+
+
+def bootstrap_one_by_one(x_sorted, start, alpha, distance, n_bootstrap, rng, min_tail, max_candidates):
+    """The previous ``_bootstrap_gof``: one synthetic set and one full x_min search at a time."""
+    n = x_sorted.size
+    x_min, body, p_tail = x_sorted[start], x_sorted[:start], (n - start) / n
+    exceed = used = 0
+    for _ in range(n_bootstrap):
+        n_tail = int(rng.binomial(n, p_tail)) if body.size else n
+        u = rng.random(n_tail)
+        tail = x_min * np.exp(-np.log1p(-u) / (alpha - 1.0))
+        below = body[rng.integers(0, body.size, n - n_tail)] if body.size else body
+        synthetic = np.sort(np.concatenate([below, tail]))
+        s_start, _, s_dist, _ = heavytail._best_xmin(synthetic, min_tail, max_candidates)
+        if s_start < 0:
+            continue
+        used += 1
+        exceed += s_dist >= distance
+    return (exceed / used if used else math.nan), used
+
+
+@contextlib.contextmanager
+def old_path() -> Iterator[None]:
+    """``heavytail.fit_heavy_tail`` as it was: powerlaw's LR tests, one search per bootstrap replicate."""
+    with mock.patch.object(heavytail, "_likelihood_ratios", powerlaw_likelihood_ratios), \
+            mock.patch.object(heavytail, "_bootstrap_gof", bootstrap_one_by_one):
+        yield
+
+
+# --------------------------------------------------------------------------------------------------
+# spectra
+
+
+def planted_spectrum(blocks: int, m: int, n: int, seed: int, k: int) -> np.ndarray:
+    """Singular values of ``blocks`` seeded Gaussian m x n matrices (m <= n), the k largest replaced
+    by a Pareto tail with alpha = 2.5 above the k-th largest."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(blocks):
+        w = rng.standard_normal((m, n)) / math.sqrt(n)
+        parts.append(np.sqrt(np.clip(np.linalg.eigvalsh(w @ w.T), 0.0, None)))
+    s = np.sort(np.concatenate(parts))
+    s[-k:] = s[-k] * (1.0 - rng.random(k)) ** (-1.0 / 1.5)
+    return s
+
+
+def lognormal_pareto_spectrum(seed: int = 0) -> np.ndarray:
+    """4096 values: a log-normal bulk of 3596 values below 1 and a Pareto tail (alpha = 3) of 500 above."""
     rng = np.random.default_rng(seed)
     body = np.exp(rng.normal(-0.7, 0.25, 3596))
     body = body[body < 1.0]
@@ -34,30 +134,49 @@ def _spectrum(seed: int = 0) -> np.ndarray:
     return np.concatenate([body, tail])
 
 
-def _timed(fn, repeat: int = 1):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+# --------------------------------------------------------------------------------------------------
 
 
-def main() -> None:
+def _same(a: object, b: object) -> bool:
+    """Equal, or both NaN."""
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def per_layer(repeats: int) -> None:
+    print("1. per layer: fit_heavy_tail now vs the powerlaw-based path (ms per layer, same run)")
+    print(f"   {'spectrum':34s} {'n_boot':>6s} {'old ms':>9s} {'new ms':>8s} {'ratio':>7s}  rows")
+    spectra = {
+        "384 sv (384x1536, 40 planted)": planted_spectrum(1, 384, 1536, seed=1, k=40),
+        "4096 sv (2 x 2048x4096, 300 planted)": planted_spectrum(2, 2048, 4096, seed=2, k=300),
+    }
+    for label, sv in spectra.items():
+        for n_boot in (0, 50):
+            t_new, new = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=n_boot), repeats)
+            with old_path():
+                t_old, old = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=n_boot), 2)
+            same = all(_same(new[k], old[k])
+                       for k in ("x_min", "n_tail", "alpha_sv", "gof_p", "n_bootstrap", "verdict"))
+            d_lr = max(abs(new[f"lr_{a}"] - old[f"lr_{a}"]) for a in heavytail.ALTERNATIVES)
+            d_p = max(abs(new[f"lr_p_{a}"] - old[f"lr_p_{a}"]) for a in heavytail.ALTERNATIVES)
+            print(f"   {label:34s} {n_boot:6d} {t_old * 1e3:9.1f} {t_new * 1e3:8.2f} {t_old / t_new:6.0f}x  "
+                  f"x_min/alpha/gof_p/verdict same: {same} ({new['verdict']}, n_tail={new['n_tail']}); "
+                  f"max |d lr| {d_lr:.1e}, max |d lr_p| {d_p:.1e}")
+
+
+def xmin_search(repeats: int) -> None:
     import powerlaw
 
-    sv = _spectrum()
+    sv = lognormal_pareto_spectrum()
     xs = np.sort(sv)
-    print(f"spectrum: {sv.size} values (bulk < 1, Pareto tail alpha=3 of 500 values above 1)")
-    heavytail._likelihood_ratios(xs, xs[-500])  # warm-up: lazy imports inside scipy/powerlaw
+    print(f"\n2. x_min search: {sv.size} values (bulk < 1, Pareto tail alpha=3 of 500 values above 1)")
 
-    t_row, row = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=0), repeat=3)
-    print(f"fit_heavy_tail(n_bootstrap=0), whole row  : {t_row:8.3f} s   (issue: < 5 s)")
-    print(f"   x_min={row['x_min']:.4f} n_tail={row['n_tail']} alpha_sv={row['alpha_sv']:.3f} "
+    t_row, row = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=0), repeats)
+    print(f"   fit_heavy_tail(n_bootstrap=0), whole row  : {t_row:8.4f} s   (issue: < 5 s)")
+    print(f"      x_min={row['x_min']:.4f} n_tail={row['n_tail']} alpha_sv={row['alpha_sv']:.3f} "
           f"verdict={row['verdict']} candidates={row['n_xmin_candidates']}")
 
-    t_bounded, best_b = _timed(lambda: heavytail._best_xmin(xs, 10, 200), repeat=3)
-    t_exact, best_e = _timed(lambda: heavytail._best_xmin(xs, 2, None), repeat=1)
+    t_bounded, best_b = _timed(lambda: heavytail._best_xmin(xs, 10, 200), repeats)
+    t_exact, best_e = _timed(lambda: heavytail._best_xmin(xs, 2, None), 1)
 
     def powerlaw_scan():
         with warnings.catch_warnings():
@@ -65,23 +184,41 @@ def main() -> None:
             with np.errstate(all="ignore"):
                 return powerlaw.Fit(sv, discrete=False, verbose=0, parameter_ranges={"alpha": [1.0, None]})
 
-    t_pl, fit = _timed(powerlaw_scan, repeat=1)
-    print(f"x_min search, ours bounded (<=200 cand.)  : {t_bounded:8.3f} s   alpha={best_b[1]:.4f} "
+    t_pl, fit = _timed(powerlaw_scan, 1)
+    print(f"   x_min search, ours bounded (<=200 cand.)  : {t_bounded:8.4f} s   alpha={best_b[1]:.4f} "
           f"x_min={xs[best_b[0]]:.4f} D={best_b[2]:.5f}")
-    print(f"x_min search, ours exact (every value)    : {t_exact:8.3f} s   alpha={best_e[1]:.4f} "
+    print(f"   x_min search, ours exact (every value)    : {t_exact:8.4f} s   alpha={best_e[1]:.4f} "
           f"x_min={xs[best_e[0]]:.4f} D={best_e[2]:.5f}")
-    print(f"x_min search, powerlaw.Fit (every value)  : {t_pl:8.3f} s   alpha={fit.power_law.alpha:.4f} "
+    print(f"   x_min search, powerlaw.Fit (every value)  : {t_pl:8.3f} s   alpha={fit.power_law.alpha:.4f} "
           f"x_min={fit.xmin:.4f} D={fit.power_law.D:.5f}")
-    print(f"ratio powerlaw.Fit / ours bounded         : {t_pl / t_bounded:8.1f} x")
-    print(f"ratio powerlaw.Fit / ours exact           : {t_pl / t_exact:8.1f} x")
-    print(f"ratio powerlaw.Fit / fit_heavy_tail row   : {t_pl / t_row:8.1f} x")
-    print(f"same x_min, ours exact vs powerlaw        : {xs[best_e[0]] == fit.xmin}")
+    print(f"   ratio powerlaw.Fit / ours bounded         : {t_pl / t_bounded:8.0f} x")
+    print(f"   ratio powerlaw.Fit / ours exact           : {t_pl / t_exact:8.1f} x")
+    print(f"   ratio powerlaw.Fit / fit_heavy_tail row   : {t_pl / t_row:8.0f} x")
+    print(f"   same x_min, ours exact vs powerlaw        : {xs[best_e[0]] == fit.xmin}")
 
-    t_boot, row_b = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, compare=False), repeat=1)
-    t_plain, _ = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=0, compare=False), repeat=3)
-    per = (t_boot - t_plain) / 50
-    print(f"bootstrap: {per * 1e3:.1f} ms per replicate -> n_bootstrap=1000 in ~{1000 * per:.0f} s "
-          f"(gof_p={row_b['gof_p']:.2f} with 50)")
+    t_boot, row_b = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, compare=False), repeats)
+    t_plain, _ = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=0, compare=False), repeats)
+    with old_path():
+        t_boot_old, _ = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, compare=False), 1)
+    per, per_old = (t_boot - t_plain) / 50, (t_boot_old - t_plain) / 50
+    print(f"   bootstrap: {per * 1e3:.2f} ms per replicate -> n_bootstrap=1000 in ~{1000 * per:.1f} s "
+          f"(gof_p={row_b['gof_p']:.2f} with 50); one search per replicate: {per_old * 1e3:.2f} ms "
+          f"({per_old / per:.0f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="best of this many runs of the new path")
+    args = parser.parse_args()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
+          f"numpy {np.__version__}; OMP/OPENBLAS/MKL_NUM_THREADS=1")
+    # warm-up: lazy imports (scipy.special, powerlaw and matplotlib) outside the timings
+    warm = planted_spectrum(1, 64, 128, seed=0, k=8)
+    heavytail.fit_heavy_tail(warm, n_bootstrap=2)
+    with old_path():
+        heavytail.fit_heavy_tail(warm, n_bootstrap=2)
+    per_layer(args.repeats)
+    xmin_search(args.repeats)
 
 
 if __name__ == "__main__":

@@ -223,6 +223,22 @@ def _wrap(text: str, width: int) -> list[str]:
     return [line.replace("\u00a0", " ") for line in lines]
 
 
+def _wrap_title(title: str, width: int) -> str:
+    """Break each title line that is longer than ``width`` characters at its " · " separators."""
+    out = []
+    for line in title.split("\n"):
+        parts = line.split(" · ")
+        current = parts[0]
+        for part in parts[1:]:
+            if len(current) + 3 + len(part) > width:
+                out.append(current)
+                current = part
+            else:
+                current += " · " + part
+        out.append(current)
+    return "\n".join(out)
+
+
 def _finish(fig: Figure, title: str, *, notes: Sequence[str] = (), handles: Sequence | None = None,
             ncol: int = 4, title_size: float = 11.0) -> Figure:
     """Add the figure title, an optional shared legend under it and notes under the panels.
@@ -231,11 +247,12 @@ def _finish(fig: Figure, title: str, *, notes: Sequence[str] = (), handles: Sequ
     then ``tight_layout`` places the panels in the rest.
     """
     width, height = fig.get_size_inches()
+    title = _wrap_title(title, max(30, int(width * 72 / (0.58 * title_size))))
     title_lines = title.count("\n") + 1
     title_in = 0.24 * title_lines * title_size / 11.0 + 0.12
     legend_rows = int(np.ceil(len(handles) / ncol)) if handles else 0
     legend_in = 0.24 * legend_rows + 0.08 if legend_rows else 0.0
-    chars = max(40, int(17.5 * width))
+    chars = max(40, int(16.5 * width))
     lines = [line for note in notes for line in _wrap(note, chars)]
     notes_in = 0.165 * len(lines) + 0.15 if lines else 0.05
     total = height + title_in + legend_in + notes_in
@@ -428,7 +445,7 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
             sigma = _num(fit.sigma)
             if not (math.isfinite(sigma) and sigma > 0):
                 continue
-            ax.plot(grid, mp_pdf(grid, q, sigma), color=style["color"], ls=style["ls"], lw=1.4,
+            ax.plot(grid, mp_pdf(grid, q, sigma), color=style["color"], ls=style["ls"], lw=1.4,  # eq. (2) of [1]
                     gid=f"mp:{fit.method}", zorder=2)
             drawn[f"mp:{fit.method}"] = Line2D([], [], color=style["color"], ls=style["ls"], lw=1.4,
                                                label=rf"MP density at $\hat\sigma$ ({style['name']})")
@@ -440,7 +457,7 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
             sigma_parts.append(rf"mod. MP {_fmt(sigma, '.4g')}")
             if math.isfinite(nu_max):
                 nu_min = float(trained.min())
-                ax.plot(grid, _mod_mp_density(grid, q, sigma, nu_min, nu_max), color=_style("mp_fit")["color"],
+                ax.plot(grid, _mod_mp_density(grid, q, sigma, nu_min, nu_max), color=_style("mp_fit")["color"],  # eq. (2) of [2]
                         ls=_style("mp_fit")["ls"], lw=1.4, gid="mp:mp_fit", zorder=2)
                 drawn["mp:mp_fit"] = Line2D([], [], color=_style("mp_fit")["color"], ls=_style("mp_fit")["ls"],
                                             lw=1.4, label=r"modified MP fit (paper 001): edges $\nu_{\min}$, "
@@ -556,7 +573,7 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     acc = acc.sort_values("s") if len(acc) else acc
     notes: list[str] = []
     s_max = 0
-    implied_main = None
+    implied_groups: list[tuple[list[str], pd.Series]] = []
     for reading in ("implied", "fixed"):
         if reading == "fixed" and not show_fixed:
             continue
@@ -574,8 +591,7 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                 label = rf"Ave$_w(\hat\phi)$, implied $\sigma(s)${same} — reproduces paper 000 Fig. 2"
                 ax.plot(values.index, values.to_numpy(), color=colour, ls="-", lw=1.8, marker=marker, ms=4,
                         label=label, gid=f"avew:implied:{'+'.join(group)}", zorder=3)
-                if implied_main is None:
-                    implied_main = values
+                implied_groups.append((group, values))
             else:
                 colour = _style(group[0])["color"] if len(group) == 1 else "0.3"
                 label = (rf"Ave$_w(\hat\phi)$, fixed $\sigma = \hat\sigma$ ({_names(group)}"
@@ -589,9 +605,15 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     twin = ax.twinx()
     if len(acc):
         s_max = max(s_max, int(acc.s.max()))
-        r = _pearson(implied_main.reindex(acc.s).to_numpy(float), acc.accuracy.to_numpy(float)) \
-            if implied_main is not None else math.nan
-        r_text = f"; Pearson r with implied Ave$_w$ = {r:.2f}" if math.isfinite(r) else ""
+        rs = [(group, _pearson(values.reindex(acc.s).to_numpy(float), acc.accuracy.to_numpy(float)))
+              for group, values in implied_groups]
+        rs = [(group, r) for group, r in rs if math.isfinite(r)]
+        if len(rs) == 1:
+            r_text = f"; Pearson r with implied Ave$_w$ = {rs[0][1]:.2f}"
+        elif rs:
+            r_text = "; Pearson r with implied Ave$_w$: " + ", ".join(f"{_names(g)} {r:.2f}" for g, r in rs)
+        else:
+            r_text = ""
         twin.plot(acc.s, acc.accuracy, color=_ACCURACY_COLOUR, marker="s", ms=4, lw=1.2,
                   label=f"test accuracy after keeping the top s{r_text}", gid="accuracy", zorder=3)
     else:
@@ -695,7 +717,8 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
                              lw=style["lw"], label=label, gid=f"spacing:{state}")
                 s_top = max(s_top, float(edges[-1]))
             s = np.linspace(0, max(s_top, 3.5), 300)
-            ax_sp.plot(s, wigner_surmise_pdf(s), "k--", lw=1.2, label="Wigner surmise (GOE)", gid="surmise")
+            ax_sp.plot(s, wigner_surmise_pdf(s), "k--", lw=1.2, label="Wigner surmise (GOE)",  # eq. (1) of [2]
+                       gid="surmise")
             ax_sp.set_xlabel("spacing s of unfolded singular values (mean 1)", fontsize=8)
             ax_sp.set_ylabel("density p(s)", fontsize=8)
             ax_sp.legend(fontsize=6.5, loc="upper right")
@@ -844,7 +867,7 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
             for fit in fv.itertuples():
                 sigma = _num(fit.sigma)
                 if math.isfinite(sigma) and sigma > 0:
-                    ax.plot(grid_x, mp_pdf(grid_x, q, sigma), color="k", ls="--", lw=1.0,
+                    ax.plot(grid_x, mp_pdf(grid_x, q, sigma), color="k", ls="--", lw=1.0,  # eq. (2) of [1]
                             gid=f"mp:{method}:seed{fit.seed}")
                     legend["mp"] = Line2D([], [], color="k", ls="--", lw=1.0,
                                           label=rf"MP density at $\hat\sigma$ ({style['name']}), one per seed")
@@ -988,13 +1011,14 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
         if status == "ok" and math.isfinite(kappa) and math.isfinite(c) and fit_grid.size:
             lo_ci, hi_ci = _num(getattr(fit, "kappa_ci_low", math.nan)), _num(getattr(fit, "kappa_ci_high", math.nan))
             ci = f", 95% CI [{lo_ci:.2f}, {hi_ci:.2f}]" if math.isfinite(lo_ci) and math.isfinite(hi_ci) else ""
-            ax.plot(fit_grid, c * fit_grid ** kappa, color="k", ls=_style(str(fit.method))["ls"], lw=0.9,
-                    label=rf"fit $r = c N^\kappa$ ({fit.layer}, {name}): c = {c:.3g}, $\kappa$ = {kappa:.2f}{ci}",
+            ax.plot(fit_grid, c * fit_grid ** kappa, color="k", ls=_style(str(fit.method))["ls"], lw=0.9,  # Assumption 2 of [3]
+                    label=rf"fit $r = c N^\kappa$ to {fit.layer} (the N×N layer), {name}: c = {c:.3g}, "
+                          rf"$\kappa$ = {kappa:.2f}{ci}",
                     gid=f"growth:{fit.method}")
         else:
             notes.append(f"Growth law r = c N^κ for {name}" + (f" ({fit.layer})" if str(fit.layer) else "")
                          + f" not fitted: {getattr(fit, 'reason', '') or status}")
-    ax.set_xlabel("layer width N (the hidden layers are 784×N, N×N, N×10)", fontsize=8.5)
+    ax.set_xlabel("layer width N (the variant's hidden size)", fontsize=8.5)
     ax.set_ylabel(r"spikes $\hat s$: singular values above $\gamma_+$", fontsize=8.5)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     top = max(1.0, float(np.nanmax(good.spikes_max)) if len(good) and "spikes_max" in good.columns
@@ -1006,7 +1030,7 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
     ax_bulk.set_ylabel(r"bulk fraction $1 - \hat s/m$ (mean over seeds)", fontsize=8.5)
     ax_bulk.set_title("fraction of singular values in the MP bulk", fontsize=9)
     if ax_bulk.lines:
-        ax_bulk.legend(fontsize=6.5, loc="lower left", ncol=1 if len(series) < 8 else 2)
+        ax_bulk.legend(fontsize=6.5, loc="best", ncol=1 if len(series) < 8 else 2)
     # accuracy per N (one value per N: the same runs for every layer)
     if len(counts) and "test_acc_mean" in counts.columns:
         per_n = counts.drop_duplicates("N").sort_values("N")
@@ -1027,7 +1051,7 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
             a.set_xlim(Ns.min() - 0.6 * gap, Ns.max() + 0.6 * gap)
     skipped = _skipped_notes(counts, by=("layer",))
     if skipped:
-        notes.insert(0, "Layers not analysed (at every N where listed): " + "; ".join(skipped))
+        notes.insert(0, "Layers not analysed: " + "; ".join(skipped))
     seeds = _unique([counts], "n_seeds")
     variants = ", ".join(f"N = {int(n)}" for n in Ns)
     title = (f"Spikes above the MP threshold against layer width (paper 003 App. A)\n"
@@ -1081,7 +1105,7 @@ def wigner_error_figure(summary: pd.DataFrame, rate: dict | None = None) -> Figu
                   label=rf"fit to the mean error: $\propto N^{{{exponent:.2f}}}$", gid="fit")
     if Ns.size:
         anchor = float(agg.mean_error.iloc[0])
-        ax.loglog(Ns, anchor * (Ns / Ns[0]) ** -0.5, color="0.5", ls=":", lw=1.4,
+        ax.loglog(Ns, anchor * (Ns / Ns[0]) ** -0.5, color="0.5", ls=":", lw=1.4,  # finite-rank rate, Sec. 1 of [3]
                   label=r"reference slope $N^{-1/2}$ (through the first mean error)", gid="reference")
     if "r" in summary.columns:
         rs = summary.groupby("N", sort=True).r.first()

@@ -63,3 +63,30 @@ rule aggregate_spike_counts:
         "../../envs/analysis.yaml"
     script:
         "../../scripts/aggregate_spike_counts.py"
+
+
+rule write_summary:
+    input:
+        tables=get_summary_tables,
+    output:
+        summary=report(
+            "results/summary.md",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"file": "summary.md"},
+        ),
+    log:
+        "logs/write_summary/summary.log",
+    params:
+        studies=get_config("studies"),
+        sweeps=get_config("sweeps"),
+        code=get_code("write_summary"),
+    threads: 1
+    resources:
+        runtime=10,
+        mem_mb=2000,
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/write_summary.py"

@@ -305,7 +305,17 @@ def get_final_output():
         targets += ["results/tables/sweeps/outlier_error.parquet", "results/figures/sweeps/wigner_error.png"]
     if config["sweeps"]["bbp_table"]:
         targets += ["results/tables/sweeps/bbp_table.parquet"]
-    return targets
+    return targets + ["results/summary.md"]
+
+
+def get_summary_tables(wildcards):
+    """Every study and sweep table of the run (Parquet), for results/summary.md."""
+    tables = [t for t in get_final_output() if t.startswith("results/tables/") and t.endswith(".parquet")]
+    tables += [t.replace("/spike_counts.parquet", "/spike_growth.parquet")
+               for t in tables if t.endswith("/spike_counts.parquet")]
+    if config["sweeps"]["wigner"]:
+        tables.append("results/tables/sweeps/peche.parquet")
+    return tables
 
 
 # ---------------------------------------------------------------- aggregation inputs

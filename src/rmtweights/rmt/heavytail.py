@@ -49,9 +49,10 @@ References
 .. [1] A. Clauset, C. R. Shalizi, M. E. J. Newman, "Power-law distributions in empirical data",
    SIAM Review 51(4), 661–703 (2009). arXiv:0706.1062, :doi:`10.1137/070710111`
 .. [2] M. Thamm, M. Staats, B. Rosenow, "Random matrix theory analysis of neural network weight
-   matrices", 2024 (an earlier version: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661); paper 001 of this project. (Its heavy-tail test
-   is cited in Sec. 4 of paper 000: K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular
-   Value Thresholds for DNN Weight Matrices based on Random Matrix Theory", 2025.)
+   matrices", 2024 (an earlier version: Phys. Rev. E 106, 054124 (2022), arXiv:2203.14661);
+   paper 001 of this project. (Its heavy-tail test is cited in Sec. 4 of paper 000: K. Nishikawa,
+   K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN Weight Matrices based
+   on Random Matrix Theory", 2025.)
 .. [3] C. H. Martin, M. W. Mahoney, "Implicit self-regularization in deep neural networks:
    evidence from random matrix theory and implications for learning", JMLR 22(165), 1–73 (2021).
    arXiv:1810.01075
@@ -202,13 +203,16 @@ def _ks_full(
     ends = np.cumsum(lengths)
     lo = 0
     while lo < starts.size:  # chunks of about _CHUNK_ELEMENTS points
-        hi = max(lo + 1, int(np.searchsorted(ends, ends[lo] - lengths[lo] + _CHUNK_ELEMENTS, side="right")))
+        limit = ends[lo] - lengths[lo] + _CHUNK_ELEMENTS
+        hi = max(lo + 1, int(np.searchsorted(ends, limit, side="right")))
         ln = lengths[lo:hi]
         first = np.cumsum(ln) - ln
         owner = np.repeat(np.arange(hi - lo), ln)
         offset = np.arange(int(ln.sum())) - first[owner]
         owner += lo
-        model, empirical = _ks_terms(logx, left, base[owner], starts[owner], n_c[owner], alphas[owner], offset)
+        model, empirical = _ks_terms(
+            logx, left, base[owner], starts[owner], n_c[owner], alphas[owner], offset
+        )
         out[lo:hi] = np.maximum.reduceat(np.abs(model - empirical), first)
         lo = hi
     return out
@@ -312,7 +316,9 @@ _SAMPLES = 8  # points per candidate tail at the first refinement level (x4 per 
 _CERTAIN = 1e-9  # margin on the interval bound (covers rounding of the monotone F and S)
 
 
-def _min_distance_below(synthetic: np.ndarray, tail_sizes: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray]:
+def _min_distance_below(
+    synthetic: np.ndarray, tail_sizes: np.ndarray, distance: float
+) -> tuple[np.ndarray, np.ndarray]:
     r"""For each sorted row of ``synthetic``: is :math:`\min_c D_c` over its x_min candidates (the
     search of :func:`_best_xmin`) below ``distance``? Returns ``(below, has_candidate)``.
 
@@ -539,9 +545,10 @@ def _truncated_power_law_levels(alpha: float, z: float) -> tuple[float, np.ndarr
 
     With :math:`b = 1 - \alpha`, the mode is :math:`\ln(b/z)` if :math:`b > z`, else 0. Newton's
     method for :math:`h = h_{max} - \Delta` converges monotonically from the outer side of a concave
-    function, started at an explicit outer bound: right of the mode
-    :math:`h(u_{mode} + v) - h_{max} \le -b v^2/2,\ -z v^2/2,\ -(z - b) v`, and :math:`\le -b e^v/2`
-    or :math:`-z e^v/2` for :math:`v \ge 1.7`; left of an interior mode it is :math:`\le b(1 + v)`.
+    function, started at an explicit outer bound. Right of an interior mode
+    :math:`h(u_{mode} + v) - h_{max} = -b(e^v - 1 - v) \le -b v^2/2`, and :math:`\le -b e^v/2` for
+    :math:`v \ge 1.7`; left of it :math:`\le b(1 + v)`. With the mode at 0,
+    :math:`h(v) \le -(z - b) v,\ -z v^2/2`, and :math:`\le -z e^v/2` for :math:`v \ge 1.7`.
     """
     b = 1.0 - alpha
     levels = _LEVELS
@@ -557,7 +564,8 @@ def _truncated_power_law_levels(alpha: float, z: float) -> tuple[float, np.ndarr
         if z > b:
             right = levels / (z - b)
         if z > 0.0:
-            right = np.minimum(right, np.minimum(np.sqrt(2.0 * levels / z), np.maximum(1.7, np.log(2.0 * levels / z))))
+            right = np.minimum(right, np.sqrt(2.0 * levels / z))
+            right = np.minimum(right, np.maximum(1.7, np.log(2.0 * levels / z)))
         reach = np.zeros(levels.size, dtype=bool)
         left = np.zeros_like(levels)
     if z > 0.0:  # Newton from the outer side, right and left together (z = 0: h linear, exact)
@@ -649,7 +657,8 @@ def _maximise_family(
     along the free coordinate being set by the unreachable point beyond the bound). Every coordinate
     moves at most 7/8 of its way to its bound per step; steps are halved until :math:`\ell` increases
     by the Armijo fraction of :math:`g\cdot\text{step}`. Stops when the Newton decrement predicts a
-    log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`. Returns :math:`(\hat\theta, \ln Z)`.
+    log-likelihood gap :math:`n\, g\cdot d / 2 < 10^{-12}`, after one last full step (the parameters
+    then have about the square of that relative error). Returns :math:`(\hat\theta, \ln Z)`.
     """
     lo = np.array(lower)
     bounded = np.isfinite(lo)
@@ -661,9 +670,16 @@ def _maximise_family(
         if not (det > 0.0 and cov[0, 0] > 0.0):
             break
         d = np.array([cov[1, 1] * g[0] - cov[0, 1] * g[1], cov[0, 0] * g[1] - cov[1, 0] * g[0]]) / det
-        if not n * float(g @ d) > 1e-12:
-            break
         room = np.where(bounded, theta - np.where(bounded, lo, 0.0), np.inf)
+        if not n * float(g @ d) > 1e-12:
+            # converged in the log-likelihood; one more full step squares the parameters' error
+            # (the normalised ratio depends on them to first order); f changes only by rounding
+            polished = theta + d
+            if np.all(d > -room):
+                p_log_z = _family_moments(family, polished)[0]
+                if math.isfinite(p_log_z):
+                    theta, log_z = polished, p_log_z
+            break
         active = bounded & (d < -room) & (g < 0.0)
         if active.all():
             break  # both bounds binding: not the interior case this is called for
@@ -685,6 +701,11 @@ def _maximise_family(
             break
         theta, f, log_z, mean, cov = trial, f_trial, t_log_z, t_mean, t_cov
     return theta, log_z
+
+
+def _best_start(family: str, starts: list[np.ndarray], mean_t: np.ndarray) -> np.ndarray:
+    """The starting point with the largest mean log-likelihood."""
+    return max(starts, key=lambda th: -float(th @ mean_t) - _family_moments(family, th)[0])
 
 
 def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
@@ -743,7 +764,7 @@ def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
         starts = [np.array([beta_pl, 0.0])]  # the power law
         if var_u > 0.0:  # powerlaw's start: mu = mean(ln x), sigma = std(ln x)
             starts.append(np.array([-mean_u / var_u, 0.5 / var_u]))
-        theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("lognormal", th)[0])
+        theta0 = _best_start("lognormal", starts, mean_t)
         theta, log_z = _maximise_family("lognormal", mean_t, n, theta0, (-math.inf, 0.0))
         beta, eps = float(theta[0]), float(theta[1])
     if eps > 0.0:
@@ -766,7 +787,7 @@ def _fit_alternatives(x_sorted: np.ndarray, x_min: float) -> dict[str, Any]:
         if _family_moments("truncated_power_law", exp_point)[1][0] > mean_u * (1.0 + 1e-12):
             # powerlaw's start (lambda = 1 / mean(x)) and the exponential
             starts = [np.array([alpha, 1.0 / (1.0 + mean_t1)]), exp_point]
-            theta0 = max(starts, key=lambda th: -float(th @ mean_t) - _family_moments("truncated_power_law", th)[0])
+            theta0 = _best_start("truncated_power_law", starts, mean_t)
             theta, log_z = _maximise_family("truncated_power_law", mean_t, n, theta0, (0.0, 0.0))
             a_t, z_t = float(theta[0]), float(theta[1])
     if z_t <= 0.0:  # the power law is the maximum
@@ -785,8 +806,8 @@ def _vuong(ll_1: np.ndarray, ll_2: np.ndarray, nested: bool) -> tuple[float, flo
     r"""Normalised log-likelihood ratio and the p-value of its sign, as ``powerlaw`` 2.0.0 [4]_.
 
     With :math:`\ell_i = \ln p_1(x_i) - \ln p_2(x_i)`, :math:`R = \sum_i \ell_i` and
-    :math:`\hat s^2 = \frac1n \sum_i (\ell_i - \bar\ell)^2` (eqs. (5.1)–(5.3) of [1]_, Vuong's test
-    [9]_), the statistic is :math:`R / (\sqrt n\,\hat s)` and
+    :math:`\hat s^2 = \frac1n \sum_i (\ell_i - \bar\ell)^2` (Sec. 5.1 and App. C of [1]_, Vuong's
+    test [9]_), the statistic is :math:`R / (\sqrt n\,\hat s)` and
 
     .. math::
 
@@ -801,7 +822,10 @@ def _vuong(ll_1: np.ndarray, ll_2: np.ndarray, nested: bool) -> tuple[float, flo
     spread = math.sqrt(float(np.sum((diff - diff.mean()) ** 2)))  # sqrt(n) * s
     if not spread > 0.0:
         return 0.0, 1.0
-    p = float(erfc(math.sqrt(abs(r)))) if nested else float(erfc(abs(r) / (math.sqrt(2.0) * spread)))  # eq. (5.3) of [1]
+    if nested:
+        p = float(erfc(math.sqrt(abs(r))))  # chi-squared, 1 degree of freedom: Sec. 5.1 of [1]
+    else:
+        p = float(erfc(abs(r) / (math.sqrt(2.0) * spread)))  # App. C of [1], [9]
     return r / spread, p
 
 
@@ -814,17 +838,19 @@ def _likelihood_ratios(x_sorted: np.ndarray, x_min: float) -> dict[str, tuple[fl
     nested (chi-squared p-value, Sec. 5.1 of [1]_). The fits are exact maxima
     (:func:`_fit_alternatives`), so the numbers differ from ``powerlaw``'s by its Nelder–Mead
     tolerance. Where the alternative's maximum-likelihood fit *is* the power law (boundary of its
-    family), the two models coincide: ``(0.0, 1.0)``; ``powerlaw`` reports the ratio wherever its
-    optimiser stopped near that boundary (small :math:`|R|`, :math:`p` near 1).
+    family), the two models coincide: ``(0.0, 1.0)``. ``powerlaw`` reports the ratio wherever its
+    optimiser stopped near that boundary: for the truncated power law a small :math:`|R|` with
+    :math:`p` near 1, for the log-normal sometimes a spurious preference for the log-normal (its
+    density underflows to subnormal numbers at :math:`\mu \ll \ln x_{\min}`).
     """
     fit = _fit_alternatives(x_sorted, x_min)
     ll_pl = fit["ll_power_law"]
-    out: dict[str, tuple[float, float]] = {}
-    for name in ALTERNATIVES:
-        boundary = fit.get(f"{'tpl' if name == 'truncated_power_law' else name}_is_power_law", False)
-        nested = name == "truncated_power_law"
-        out[name] = (0.0, 1.0) if boundary else _vuong(ll_pl, fit[f"ll_{name}"], nested)
-    return out
+    boundary = {"exponential": False, "lognormal": fit["lognormal_is_power_law"],
+                "truncated_power_law": fit["tpl_is_power_law"]}
+    return {
+        name: (0.0, 1.0) if boundary[name] else _vuong(ll_pl, fit[f"ll_{name}"], name == "truncated_power_law")
+        for name in ALTERNATIVES
+    }
 
 
 def _verdict(gof_p: float, lr: dict[str, tuple[float, float]], gof_level: float, lr_level: float) -> str:

@@ -47,7 +47,7 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
     seed_range = trained.groupby(by, sort=True, dropna=False).spikes.agg(spikes_min="min", spikes_max="max")
     counts = counts.merge(seed_range.reset_index(), on=by, how="left")
     counts = counts.merge(status_over_seeds(trained, by), on=by, how="left")
-    square = trained[(trained.n == trained.m) & ok]
+    square = trained[(trained.n == trained.m) & (trained.status == "ok")]
     growth = []
     for method in SPIKE_METHODS:
         group = square[square.method == method]

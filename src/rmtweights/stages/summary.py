@@ -149,7 +149,9 @@ class Verdict:
             raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
 
     def text(self) -> str:
-        return self.kind if not self.why else f"{self.kind}: {self.why}"
+        if not self.why:
+            return self.kind
+        return f"{self.kind} ({self.why})" if self.kind == "reproduced" else f"{self.kind}: {self.why}"
 
 
 def combine_verdicts(named: Sequence[tuple[str, Verdict]]) -> Verdict:
@@ -161,7 +163,7 @@ def combine_verdicts(named: Sequence[tuple[str, Verdict]]) -> Verdict:
     """
     ran = [(name, v) for name, v in named if v.kind in ("reproduced", "partly", "not reproduced")]
     idle = [name for name, v in named if v.kind in ("not run", "not comparable")]
-    tail = f"; not run or not comparable: {', '.join(idle)}" if idle else ""
+    tail = f"; {', '.join(idle)} not run or not comparable" if idle else ""
     if not ran:
         return Verdict("not run", f"no check of this paper ran ({', '.join(idle)})" if idle else "no check ran")
     good = [name for name, v in ran if v.kind == "reproduced"]
@@ -170,9 +172,9 @@ def combine_verdicts(named: Sequence[tuple[str, Verdict]]) -> Verdict:
     if len(good) == len(ran):
         return Verdict("reproduced", tail.lstrip("; ")) if tail else Verdict("reproduced")
     if not good and not half:
-        return Verdict("not reproduced", f"{', '.join(bad)}{tail}")
-    parts = ([f"reproduced: {', '.join(good)}"] if good else []) + ([f"partly: {', '.join(half)}"] if half else []) \
-        + ([f"not reproduced: {', '.join(bad)}"] if bad else [])
+        return Verdict("not reproduced", f"{', '.join(bad)}{tail}")  # e.g. "batch size; Table 2 not run ..."
+    parts = ([f"{', '.join(good)} reproduced"] if good else []) + ([f"{', '.join(half)} partly"] if half else []) \
+        + ([f"{', '.join(bad)} not reproduced"] if bad else [])
     return Verdict("partly", "; ".join(parts) + tail)
 
 
@@ -421,17 +423,21 @@ def _correlation(tables: Mapping[str, pd.DataFrame], studies: Mapping[str, Mappi
         lines.append(f"  - {label}: r = {_pm(row.pearson_r_mean, row.pearson_r_sd, row.pearson_r_n, row.n_seeds)}; "
                      f"{_paper_r(str(head.get('model', '')), str(head.get('dataset', '')))} → {verdict.text()}.")
     fixed = _usable(frame[(frame.reading == "fixed") & (frame.method == "bema")])
-    r_fixed = pd.to_numeric(fixed.get("pearson_r_mean", pd.Series(dtype=float)), errors="coerce").dropna()
-    if len(r_fixed):
+    fixed = fixed[pd.to_numeric(fixed.get("pearson_r_mean"), errors="coerce").notna()] if len(fixed) else fixed
+    if len(fixed):
+        r_fixed = fixed.pearson_r_mean.astype(float)
         trend = ("negative: with one σ̂ for every s, each added value near the bulk has φ̂ ≈ 0, so Ave_w(s) "
                  "falls as s grows (expected)" if (r_fixed < 0).all() else "see docs/reading-results.md")
-        lines.append(f"  - Fixed reading (BEMA σ̂ for every s): r = {_fmt(r_fixed.min())} … {_fmt(r_fixed.max())} "
-                     f"over {len(r_fixed)} model(s); {trend}.")
+        one = fixed.iloc[0]
+        value = (_pm(one.pearson_r_mean, one.pearson_r_sd, one.pearson_r_n, one.n_seeds) if len(fixed) == 1
+                 else f"{_fmt(r_fixed.min())} … {_fmt(r_fixed.max())} over {len(fixed)} models (means over seeds)")
+        lines.append(f"  - Fixed reading (BEMA σ̂ for every s): r = {value}; {trend}.")
     else:
         lines.append("  - Fixed reading (one σ̂ for every s): no r (Ave_w(s) constant or undefined: no value above "
                      "the MP edge of σ̂).")
     if not verdicts:
-        return lines + [f"  → not run: no model has an implied-reading r"], Verdict("not run", "no implied-reading r")
+        verdict = Verdict("not comparable", "no model has an implied-reading r")
+        return lines + [f"  → {verdict.text()}."], verdict
     good = [n for n, v in verdicts if v.kind == "reproduced"]
     positive = [n for n, v in verdicts if v.kind != "not reproduced"]
     if len(good) == len(verdicts):
@@ -642,9 +648,11 @@ def _spacings(tables: Mapping[str, pd.DataFrame], studies: Mapping[str, Mapping]
     fine = [s for s, v in by_state.items() if v]
     if len(fine) == len(by_state) == 2:
         verdict = Verdict("reproduced")
+    elif fine and len(by_state) == 2:
+        failing = next(s for s in by_state if s not in fine)
+        verdict = Verdict("partly", f"rejections beyond chance for the {failing} weights")
     elif fine:
-        verdict = Verdict("partly", f"rejections beyond chance for the {', '.join(s for s in by_state if s not in fine)}"
-                          f" weights" if len(by_state) == 2 else f"only the {fine[0]} weights were tested")
+        verdict = Verdict("partly", f"only the {fine[0]} weights were tested")
     else:
         verdict = Verdict("not reproduced", "more rejections than a 5 % test gives by chance")
     line = (f"- **{name}** (KS test at 5 % per layer and seed; paper: no rejection before or after training): "
@@ -754,7 +762,7 @@ def _outlier_error(tables: Mapping[str, pd.DataFrame], sweeps: Mapping[str, Any]
     line = (f"- **{name}**: mean |λ_j(W) − Φ(λ_j(S))| = {_fmt(first.mean_error)} at N = {int(first.N)} "
             f"(r = {int(first.r)} spikes) → {_fmt(last.mean_error)} at N = {int(last.N)} (r = {int(last.r)}), "
             f"{_seeds(last.n_seeds)}; fitted rate N^{_fmt(rate, 2)} (the paper states no rate; finite-rank "
-            f"fluctuations are of order N^−0.5) → {verdict.text()}.")
+            f"fluctuations are of order N^-0.5) → {verdict.text()}.")
     return [line], verdict
 
 

@@ -1,0 +1,16 @@
+"""Snakemake adapter of rule write_summary: results/summary.md, what the run reproduced, paper by paper."""
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+from _adapter import start
+
+start(snakemake)
+from rmtweights import io
+from rmtweights.stages.summary import summary_markdown, table_key
+
+tables = {table_key(path): io.read_parquet(path) for path in snakemake.input.tables}
+text = summary_markdown(tables, studies=snakemake.params.studies, sweeps=snakemake.params.sweeps)
+with io.atomic_path(snakemake.output.summary) as tmp:
+    tmp.write_text(text, encoding="utf-8")

@@ -1,0 +1,74 @@
+"""Stage correlate: Pearson r of Ave_w(s) and accuracy(s) on constructed curves, and every reason for no r."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rmtweights.stages.correlation import CORRELATION_COLUMNS, correlation_table
+
+S = np.arange(1, 7)
+ACCURACY = pd.DataFrame({"s": S, "accuracy": [0.31, 0.52, 0.60, 0.71, 0.69, 0.80]})
+
+
+def _curve(layer: str, method: str, reading: str, ave_w) -> pd.DataFrame:
+    return pd.DataFrame({"layer": layer, "method": method, "s": S, "reading": reading, "ave_w": ave_w})
+
+
+def _fit(layer, method, status="ok", reason="", s_hat=2, state="trained"):
+    return dict(state=state, layer=layer, method=method, status=status, reason=reason, s_hat=s_hat)
+
+
+FITS = pd.DataFrame([
+    _fit("fc2", "bema"),
+    _fit("fc2", "gb", status="failed", reason="gb estimator failed: boom"),
+    _fit("fc2", "mp_fit", s_hat=pd.NA),
+    _fit("fc3", "bema"),
+    _fit("fc2", "bema", status="skipped", reason="not the trained state", state="initial"),  # ignored
+])
+FIXED = np.array([0.50, 0.61, 0.66, 0.74, 0.73, 0.84])
+IMPLIED = np.array([np.nan, 0.40, 0.62, 0.55, 0.78, 0.80])
+CURVES = pd.concat([
+    _curve("fc2", "bema", "fixed", FIXED),
+    _curve("fc2", "bema", "implied", IMPLIED),
+    _curve("fc2", "gb", "fixed", FIXED[::-1]),
+    _curve("fc2", "gb", "implied", FIXED[::-1]),
+    _curve("fc3", "bema", "fixed", [0.9, np.nan, np.nan, 0.7, np.nan, np.nan]),  # 2 defined points
+    _curve("fc3", "bema", "implied", np.full(6, 0.5)),  # constant
+    _curve("fc9", "bema", "fixed", FIXED),  # another layer: ignored
+], ignore_index=True)
+
+
+def test_pearson_r_equals_corrcoef():
+    table = correlation_table(CURVES, ACCURACY, FITS, "fc2")
+    assert tuple(table.columns) == CORRELATION_COLUMNS and "p_value" not in table
+    bema = table[table.method == "bema"].set_index("reading")
+    acc = ACCURACY.accuracy.to_numpy()
+    # np.corrcoef on the same points: equal to rounding (1e-12)
+    assert bema.loc["fixed", "pearson_r"] == pytest.approx(np.corrcoef(FIXED, acc)[0, 1], abs=1e-12)
+    defined = ~np.isnan(IMPLIED)  # s = 1 undefined: r over the 5 defined points
+    assert bema.loc["implied", "pearson_r"] == pytest.approx(np.corrcoef(IMPLIED[defined], acc[defined])[0, 1],
+                                                             abs=1e-12)
+    assert bema.k.tolist() == [6, 5] and (bema.status == "ok").all() and (bema.reason == "").all()
+    assert -1 <= bema.pearson_r.min() and bema.pearson_r.max() <= 1
+
+
+def test_reasons_for_no_r():
+    table = correlation_table(CURVES, ACCURACY, FITS, "fc2").set_index(["method", "reading"])
+    assert len(table) == 6  # 3 trained methods x 2 readings; the initial row adds nothing
+    for reading in ("fixed", "implied"):
+        gb = table.loc[("gb", reading)]
+        assert gb.status == "skipped" and gb.reason == "no gb fit for fc2: gb estimator failed: boom"
+        assert np.isnan(gb.pearson_r)
+        mp = table.loc[("mp_fit", reading)]
+        assert mp.status == "skipped" and "mp_fit gives no threshold" in mp.reason and np.isnan(mp.pearson_r)
+    fc3 = correlation_table(CURVES, ACCURACY, FITS, "fc3").set_index("reading")
+    assert fc3.loc["fixed", "status"] == "skipped" and np.isnan(fc3.loc["fixed", "pearson_r"])
+    assert fc3.loc["fixed", "reason"] == "Ave_w(s) is defined at 2 of 6 ranks s; at least 3 are needed"
+    assert fc3.loc["fixed", "k"] == 2
+    assert fc3.loc["implied", "status"] == "skipped" and np.isnan(fc3.loc["implied", "pearson_r"])
+    assert fc3.loc["implied", "reason"] == "Ave_w(s) is constant over s = 1..6"
+    flat = correlation_table(CURVES, ACCURACY.assign(accuracy=0.1), FITS, "fc2").set_index(["method", "reading"])
+    assert flat.loc[("bema", "fixed"), "reason"] == "accuracy(s) is constant over s = 1..6"
+    assert np.isnan(flat.loc[("bema", "fixed"), "pearson_r"])
