@@ -264,7 +264,7 @@ def run_child(kind: str, python: str, weights: Path, args: argparse.Namespace, t
             cmd += ["--profile", args.profile, "--profile-top", str(args.profile_top)]
     before = wait_for_idle(args.max_load, args.max_wait)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = os.getloadavg()[0]
     if proc.returncode != 0:
@@ -313,7 +313,7 @@ def report(ww: dict, ours: dict, repeats: int) -> None:
         rest = total - spec - fits - tail
         print(f"  {label}: total {total:.3f} s")
         for name, sec in (("spectrum (spectra_tables)", spec), ("sigma fits (fit_tables, curve=False)", fits),
-                          ("heavy tail (heavy_tail_table)", tail), ("rest (merge, columns; total - pieces)", rest)):
+                          ("heavy tail (heavy_tail_table)", tail), ("rest (total - pieces; +-noise)", rest)):
             print(f"      {name:<40}{sec:8.3f} s  {100 * sec / total:5.1f} %")
     floor_name = oi["floor"]
     floor = s[f"sv:{floor_name}"]
@@ -322,7 +322,8 @@ def report(ww: dict, ours: dict, repeats: int) -> None:
     print("\nSpectrum floor (bench_spectrum.py candidates on the same 37 float32 matrices; accurate = every "
           "singular value within 1e-5 s_max of float64 gesdd):")
     for name in sorted((k[3:] for k in s if k.startswith("sv:")), key=lambda n: s[f"sv:{n}"]):
-        print(f"  {name:<34}{s[f'sv:' + name]:8.3f} s  {s[f'sv:' + name] / floor:5.2f} x floor")
+        sec = s["sv:" + name]
+        print(f"  {name:<34}{sec:8.3f} s  {sec / floor:5.2f} x floor")
     print(f"  floor = {floor_name} {floor:.3f} s (error {oi['floor_error']:.1e} s_max); our spectrum "
           f"(spectra_tables) {spec:.3f} s = {spec / floor:.2f} x floor   (target <= 1.2x: "
           f"{verdict(spec / floor <= TARGETS['spectrum_vs_floor'])}); singular_values alone "
@@ -330,7 +331,8 @@ def report(ww: dict, ours: dict, repeats: int) -> None:
     print("\nSanity: ours bema s_hat per layer " + str(oi["bema_s_hat"]) + " (planted rank 4), heavy-tail verdicts "
           f"{oi['verdicts']}, median alpha_eig {oi['median_alpha_eig']:.2f}; WW median alpha {wi['median_alpha']:.2f}"
           + (f", WW mp_fit num_spikes {wi['num_spikes']}" if "num_spikes" in wi else ""))
-    print(f"Load (1-min average; 2 cores shared): WW child {ww['load_before']:.2f} before, {ww['load_after']:.2f} after "
+    print(f"Load (1-min average; 2 cores shared): WW child {ww['load_before']:.2f} before, "
+          f"{ww['load_after']:.2f} after "
           f"({ww['wall']:.0f} s); ours child {ours['load_before']:.2f} before, {ours['load_after']:.2f} after "
           f"({ours['wall']:.0f} s)")
 
@@ -386,7 +388,7 @@ def main() -> None:
     ww_python = Path(args.ww_python) if args.ww_python else env_dir / "bin" / "python"
     if not ww_python.exists() or (not args.ww_python and not (env_dir / ".complete").exists()):
         print(f"WeightWatcher's environment is missing ({env_dir}). Build it once with `make bench-ww` (which then "
-              f"runs this benchmark) or `{sys.executable} {Path(__file__).name} --build-ww-env`; or pass "
+              f"runs this benchmark) or `.venv/bin/python benchmarks/{Path(__file__).name} --build-ww-env`; or pass "
               "--ww-python.", file=sys.stderr)
         raise SystemExit(2)
 
@@ -394,7 +396,8 @@ def main() -> None:
           f"OMP/OPENBLAS/MKL_NUM_THREADS=1 and torch.set_num_threads(1); OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')} in both (shared machine: absolute times are noisy, "
           "ratios within one run are the result)")
-    print(f"workload: TinyEncoder, {BLOCKS} blocks x (4 x {HIDDEN}x{HIDDEN} + {FFN}x{HIDDEN} + {HIDDEN}x{FFN}) + pooler "
+    print(f"workload: TinyEncoder, {BLOCKS} blocks x (4 x {HIDDEN}x{HIDDEN} + {FFN}x{HIDDEN} + {HIDDEN}x{FFN}) "
+          "+ pooler "
           f"{HIDDEN}x{HIDDEN} = {BLOCKS * 6 + 1} Linear layers, float32 Glorot noise + planted rank 4 (seed "
           f"{args.seed}); both tools analyse the nn.Module loaded from the saved state_dict")
     with tempfile.TemporaryDirectory(prefix="bench_ww_") as tmp_name:

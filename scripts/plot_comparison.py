@@ -10,4 +10,6 @@ start(snakemake)
 from rmtweights import io, plots
 
 spectra, fits = io.read_parquets(snakemake.input.spectra), io.read_parquets(snakemake.input.fits)
-io.save_figure(plots.comparison_figure(spectra, fits, snakemake.params.key), snakemake.output.png, snakemake.output.pdf)
+fig = plots.comparison_figure(spectra, fits, snakemake.params.key, table=io.read_parquet(snakemake.input.table),
+                              layer=snakemake.params.layer)
+io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

@@ -11,5 +11,6 @@ from rmtweights import io, plots
 
 fig = plots.universality_figure(io.read_parquet(snakemake.input.spacings),
                                 io.read_parquet(snakemake.input.number_variance),
-                                io.read_parquet(snakemake.input.porter_thomas))
+                                io.read_parquet(snakemake.input.porter_thomas),
+                                summary=io.read_parquet(snakemake.input.summary))
 io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

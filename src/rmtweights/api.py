@@ -29,10 +29,11 @@ DEFAULT_METHODS: tuple[str, ...] = ("bema", "gb", "mp_fit")
 
 
 def _module_layers(model, reshape: str, include, exclude) -> Iterator[layers.LayerMatrix]:
+    """The module's layers; include/exclude match the weights' tensor names (``fc1.weight``), as for a state_dict."""
     tensors = layers.weight_tensors(model)
-    entries = [TensorEntry(name=name, shape=tuple(w.shape), dtype=str(w.dtype).replace("torch.", ""), file="<module>")
-               for name, _, w in tensors]
-    keep = {e.name for e in select(entries, include, exclude)}
+    entries = [TensorEntry(name=f"{name}.weight", shape=tuple(w.shape), dtype=str(w.dtype).replace("torch.", ""),
+                           file="<module>") for name, _, w in tensors]
+    keep = {e.name.removesuffix(".weight") for e in select(entries, include, exclude)}
     return layers.iter_layer_matrices([t for t in tensors if t[0] in keep], reshape)
 
 

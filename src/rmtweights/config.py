@@ -36,8 +36,18 @@ def _deepest(error):
     return error
 
 
+def _alternatives(error) -> list[str] | None:
+    """The keys a oneOf/anyOf asks for when every branch failed only for a missing key."""
+    if error.validator in ("oneOf", "anyOf") and error.context and all(e.validator == "required" for e in error.context):
+        return sorted({key for e in error.context for key in e.validator_value})
+    return None
+
+
 def format_error(error) -> str:
     """One line for a ``jsonschema.ValidationError``: the key path and what is wrong with it."""
+    keys = _alternatives(error)
+    if keys is not None:
+        return f"config error at {_key_path(error.absolute_path)}: needs one of {', '.join(keys)}"
     error = _deepest(error)
     where = _key_path(error.absolute_path)
     if error.validator == "additionalProperties":

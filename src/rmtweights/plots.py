@@ -148,6 +148,15 @@ def _ordered_layers(*frames: pd.DataFrame) -> list[str]:
     return list(seen)
 
 
+def _require(frame: pd.DataFrame | None, columns: Iterable[str], name: str) -> None:
+    """Raise ValueError naming the columns of ``columns`` that a non-empty ``frame`` lacks."""
+    if frame is None or len(frame) == 0:
+        return
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks columns {missing}; it has {list(frame.columns)}")
+
+
 def _ok(frame: pd.DataFrame) -> pd.Series:
     """Boolean mask of rows whose ``status`` is "ok" (all rows if there is no status column)."""
     if "status" not in frame.columns:
@@ -401,6 +410,12 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
     """
     from rmtweights.rmt.mp import mp_pdf
 
+    _require(spectra, ("layer", "state", "gamma", "q", "n", "m"), "spectra")
+    _require(fits, ("layer", "method", "sigma", "gamma_plus", "s_hat"), "fits")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    if isinstance(max_cols, bool) or not isinstance(max_cols, (int, np.integer)) or max_cols < 1:
+        raise ValueError(f"max_cols must be a positive integer, got {max_cols!r}")
     ok = spectra[_ok(spectra)] if len(spectra) else spectra
     layers = _ordered_layers(ok)
     fits_ok = fits[_ok(fits)] if len(fits) else fits
@@ -457,8 +472,9 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
             sigma_parts.append(rf"mod. MP {_fmt(sigma, '.4g')}")
             if math.isfinite(nu_max):
                 nu_min = float(trained.min())
-                ax.plot(grid, _mod_mp_density(grid, q, sigma, nu_min, nu_max), color=_style("mp_fit")["color"],  # eq. (2) of [2]
-                        ls=_style("mp_fit")["ls"], lw=1.4, gid="mp:mp_fit", zorder=2)
+                density = _mod_mp_density(grid, q, sigma, nu_min, nu_max)  # eq. (2) of [2]
+                ax.plot(grid, density, color=_style("mp_fit")["color"], ls=_style("mp_fit")["ls"], lw=1.4,
+                        gid="mp:mp_fit", zorder=2)
                 drawn["mp:mp_fit"] = Line2D([], [], color=_style("mp_fit")["color"], ls=_style("mp_fit")["ls"],
                                             lw=1.4, label=r"modified MP fit (paper 001): edges $\nu_{\min}$, "
                                                           r"$\nu_{\max}$ free")
@@ -567,6 +583,9 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     -------
     matplotlib.figure.Figure
     """
+    _require(curve, ("layer", "method", "s", "reading", "ave_w"), "curve")
+    _require(accuracy, ("s", "accuracy"), "accuracy")
+    _require(fits, ("layer", "method", "s_hat"), "fits")
     fig, ax = plt.subplots(figsize=(7.2, 4.4))
     sub = curve[curve.layer == layer] if len(curve) else curve
     acc = accuracy[accuracy.layer == layer] if "layer" in accuracy.columns else accuracy
@@ -578,6 +597,8 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
         if reading == "fixed" and not show_fixed:
             continue
         part = sub[sub.reading == reading] if len(sub) else sub
+        if part.empty:
+            continue
         curves = {str(method): rows.set_index("s").sort_index().ave_w.astype(float)
                   for method, rows in part.groupby("method", sort=False)}
         curves = {k: v for k, v in curves.items() if np.isfinite(v.to_numpy()).any()}
@@ -680,6 +701,10 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
     """
     from rmtweights.rmt.universality import goe_number_variance, wigner_surmise_pdf
 
+    _require(spacings, ("state", "layer", "bin_left", "bin_right", "density"), "spacings")
+    _require(number_variance, ("state", "layer", "l", "sigma2"), "number_variance")
+    _require(porter_thomas, ("state", "layer", "rank", "p_value_moving_avg"), "porter_thomas")
+    _require(summary, ("state", "layer", "status"), "summary")
     frames = (spacings, number_variance, porter_thomas)
     layers = _ordered_layers(*frames)
     fig, axes = plt.subplots(max(1, len(layers)), 3, figsize=(13.5, 2.75 * max(1, len(layers))), squeeze=False)
@@ -821,6 +846,10 @@ def comparison_figure(spectra: pd.DataFrame, fits: pd.DataFrame, key: str, layer
     """
     from rmtweights.rmt.mp import mp_pdf
 
+    _require(spectra, ("dataset", "model", "variant", "seed", "state", "layer", "gamma", "q"), "spectra")
+    _require(fits, ("dataset", "model", "variant", "seed", "state", "layer", "method", "sigma", "gamma_plus",
+                    "s_hat"), "fits")
+    _require(table, ("dataset", "model", "variant", "test_acc_mean"), "table")
     ok = spectra[_ok(spectra) & (spectra.state == "trained")] if len(spectra) else spectra
     models = sorted({(str(d), str(m)) for d, m in zip(ok.dataset, ok.model)}, key=_natural_key) if len(ok) else []
     variants = {dm: sorted({str(v) for v in ok[(ok.dataset == dm[0]) & (ok.model == dm[1])].variant},
@@ -967,6 +996,8 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
     -------
     matplotlib.figure.Figure
     """
+    _require(counts, ("N", "layer", "method", "spikes_mean"), "counts")
+    _require(growth, ("method", "status"), "growth")
     fig, (ax, ax_bulk, ax_acc) = plt.subplots(1, 3, figsize=(15.0, 4.4), gridspec_kw=dict(width_ratios=[1.5, 1, 1]))
     notes: list[str] = []
     good = counts[_ok(counts) | counts.spikes_mean.notna()] if len(counts) else counts
@@ -1010,8 +1041,12 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
         status = str(getattr(fit, "status", "ok"))
         if status == "ok" and math.isfinite(kappa) and math.isfinite(c) and fit_grid.size:
             lo_ci, hi_ci = _num(getattr(fit, "kappa_ci_low", math.nan)), _num(getattr(fit, "kappa_ci_high", math.nan))
-            ci = f", 95% CI [{lo_ci:.2f}, {hi_ci:.2f}]" if math.isfinite(lo_ci) and math.isfinite(hi_ci) else ""
-            ax.plot(fit_grid, c * fit_grid ** kappa, color="k", ls=_style(str(fit.method))["ls"], lw=0.9,  # Assumption 2 of [3]
+            level = _num(getattr(fit, "level", math.nan))
+            ci_name = f"{100 * level:.0f}% CI" if math.isfinite(level) else "CI"
+            ci = (f", {ci_name} [{lo_ci:.2f}, {hi_ci:.2f}]" if math.isfinite(lo_ci) and math.isfinite(hi_ci)
+                  else "")
+            law = c * fit_grid ** kappa  # Assumption 2 of [3]
+            ax.plot(fit_grid, law, color="k", ls=_style(str(fit.method))["ls"], lw=0.9,
                     label=rf"fit $r = c N^\kappa$ to {fit.layer} (the N×N layer), {name}: c = {c:.3g}, "
                           rf"$\kappa$ = {kappa:.2f}{ci}",
                     gid=f"growth:{fit.method}")
@@ -1085,6 +1120,7 @@ def wigner_error_figure(summary: pd.DataFrame, rate: dict | None = None) -> Figu
     -------
     matplotlib.figure.Figure
     """
+    _require(summary, ("N", "max_error", "mean_error"), "summary")
     fig, ax = plt.subplots(figsize=(6.8, 4.6))
     agg = summary.groupby("N", sort=True)[["max_error", "mean_error"]].mean().reset_index()
     Ns = agg.N.to_numpy(float)
@@ -1105,7 +1141,7 @@ def wigner_error_figure(summary: pd.DataFrame, rate: dict | None = None) -> Figu
                   label=rf"fit to the mean error: $\propto N^{{{exponent:.2f}}}$", gid="fit")
     if Ns.size:
         anchor = float(agg.mean_error.iloc[0])
-        ax.loglog(Ns, anchor * (Ns / Ns[0]) ** -0.5, color="0.5", ls=":", lw=1.4,  # finite-rank rate, Sec. 1 of [3]
+        ax.loglog(Ns, anchor * (Ns / Ns[0]) ** -0.5, color="0.5", ls=":", lw=1.4,  # reference slope only
                   label=r"reference slope $N^{-1/2}$ (through the first mean error)", gid="reference")
     if "r" in summary.columns:
         rs = summary.groupby("N", sort=True).r.first()

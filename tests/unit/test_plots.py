@@ -575,3 +575,18 @@ def test_universality_layer_without_spacings_keeps_its_porter_thomas_panel():
     assert any(ax.get_title().startswith("fc2") and "Porter" in ax.get_title() for ax in visible)
     flat = [" ".join(t.split()) for t in _texts(fig)]  # panel texts are wrapped
     assert sum(reason in t for t in flat) >= 2  # in the empty panels and in the note
+
+
+def test_missing_columns_and_bad_arguments_raise_naming_them():
+    spectra = make_spectra(LAYERS)
+    fits = make_fits(spectra)
+    with pytest.raises(ValueError, match="gamma_plus"):
+        plots.spectrum_figure(spectra, fits.drop(columns="gamma_plus"))
+    with pytest.raises(ValueError, match="bins"):
+        plots.spectrum_figure(spectra, fits, bins=0)
+    counts, growth = make_spike_counts()
+    with pytest.raises(ValueError, match="spikes_mean"):
+        plots.spike_count_figure(counts.drop(columns="spikes_mean"), growth)
+    errors, rate = make_wigner()
+    with pytest.raises(ValueError, match="mean_error"):
+        plots.wigner_error_figure(errors.drop(columns="mean_error"), rate)

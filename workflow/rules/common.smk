@@ -311,8 +311,7 @@ def get_final_output():
 def get_summary_tables(wildcards):
     """Every study and sweep table of the run (Parquet), for results/summary.md."""
     tables = [t for t in get_final_output() if t.startswith("results/tables/") and t.endswith(".parquet")]
-    tables += [t.replace("/spike_counts.parquet", "/spike_growth.parquet")
-               for t in tables if t.endswith("/spike_counts.parquet")]
+    tables += [str(Path(t).with_name("spike_growth.parquet")) for t in tables if Path(t).name == "spike_counts.parquet"]
     if config["sweeps"]["wigner"]:
         tables.append("results/tables/sweeps/peche.parquet")
     return tables
@@ -332,6 +331,11 @@ def get_aggregate_inputs(wildcards):
 def get_table_reason_rows(wildcards):
     """Reason rows for runs the table has no per-run file for (keep-top-s tables only)."""
     return get_unpruned_runs(wildcards) if wildcards.table in ("correlation", "lowrank") else []
+
+
+def get_comparison_layer(wildcards):
+    """The layer a variant comparison shows: the prune layer of the study's first model (None: the first analysable)."""
+    return config["models"][get_study(wildcards)["models"][0]]["prune_layer"]
 
 
 def get_variant_widths(wildcards):

@@ -61,6 +61,7 @@ rule plot_universality:
         spacings=f"{RUN_DIR}/spacings.parquet",
         number_variance=f"{RUN_DIR}/number_variance.parquet",
         porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
+        summary=f"{RUN_DIR}/universality.parquet",
     output:
         png=report(
             f"{FIG_DIR}/universality.png",
@@ -102,6 +103,7 @@ rule plot_comparison:
         "logs/plot_comparison/{study}/{key}.log",
     params:
         key="{key}",
+        layer=get_comparison_layer,
         code=get_code("plot_comparison"),
     threads: 1
     resources:

@@ -44,7 +44,7 @@ def _porter_thomas_summary(pt: pd.DataFrame) -> pd.DataFrame:
 
 
 def universality_tables(spectra: pd.DataFrame, porter_thomas: pd.DataFrame, *, a: int = 15,
-                        ls: Sequence[float] = (1, 2, 5, 10)) -> dict[str, pd.DataFrame]:
+                        ls: Sequence[float] = (0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)) -> dict[str, pd.DataFrame]:
     """Spacing test, spacing histogram and number variance per state and layer ([1]_, Secs. 3–4).
 
     Computed on the normalised singular values of every layer with a spectrum and at least

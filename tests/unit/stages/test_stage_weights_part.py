@@ -1,0 +1,110 @@
+"""Stage extract_weights_part: a weights file analysed tensor by tensor, and its Gaussian baseline."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from safetensors.torch import save_file
+
+from rmtweights.layers import classify, layer_matrix
+from rmtweights.stages.weights_part import gaussian_baseline, weights_part_tables
+
+MEAN, STD = 0.3, 2.0
+
+
+def _state_dict() -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {
+        "fc1.weight": MEAN + STD * torch.randn(30, 60, generator=g),  # 2-d: linear, 60 x 30 after orientation
+        "fc1.bias": torch.randn(30, generator=g),  # 1-d: skipped
+        "conv.weight": torch.randn(16, 8, 3, 3, generator=g),  # 4-d: spatial reshape (8*3) x (16*3)
+        "conv1d.weight": torch.randn(20, 12, 3, generator=g),  # 3-d: Conv1d kernel, (12*3) x 20
+        "index.weight": torch.arange(25, dtype=torch.int32).reshape(5, 5),  # integer: a buffer
+        "num_batches_tracked": torch.tensor(7, dtype=torch.int64),  # integer scalar
+    }
+
+
+NAMES = list(_state_dict())
+LAYERS = {"fc1.weight": "fc1", "conv.weight": "conv", "conv1d.weight": "conv1d"}
+
+
+@pytest.fixture(scope="module", params=["safetensors", "pt"])
+def weights_path(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("weights") / f"model.{request.param}"
+    if request.param == "safetensors":
+        save_file(_state_dict(), str(path))
+    else:
+        torch.save(_state_dict(), path)
+    return str(path)
+
+
+def test_rows_for_every_tensor_and_singular_values(weights_path):
+    spectra, pt = weights_part_tables(weights_path, NAMES)
+    trained = spectra[spectra.state == "trained"]
+    initial = spectra[spectra.state == "initial"]
+    expected_trained = [LAYERS.get(name, name) for name in NAMES]
+    assert list(dict.fromkeys(trained.layer)) == expected_trained  # every listed tensor, in order
+    assert list(dict.fromkeys(initial.layer)) == list(LAYERS.values())  # layers only
+    tensors = _state_dict()
+    for name in NAMES:
+        kind, reason = classify(name, tuple(tensors[name].shape), tensors[name].dtype)
+        rows = trained[trained.layer == LAYERS.get(name, name)]
+        if kind is None:
+            assert len(rows) == 1 and rows.status.iloc[0] == "skipped" and rows.reason.iloc[0] == reason
+            continue
+        assert (rows.status == "ok").all() and (rows.kind == kind).all()
+        matrix = layer_matrix(LAYERS[name], kind, tensors[name], "spatial").matrix
+        assert (rows.n.iloc[0], rows.m.iloc[0]) == matrix.shape
+        # LAPACK svdvals of the same float64 matrix; these well-conditioned matrices (s_max / s_min < 10)
+        # keep even the float64 Gram path of rmtweights.spectrum at ~1e-14 relative: 1e-10 is ample
+        ref = scipy.linalg.svdvals(matrix)
+        np.testing.assert_allclose(rows.sort_values("index").sv, ref, rtol=1e-10)
+    assert set(pt.layer) == set(LAYERS.values())  # Porter–Thomas vectors of every layer, both states
+    reasons = trained.set_index("layer").reason
+    assert "bias" in reasons["fc1.bias"] and "int32 buffer" in reasons["index.weight"]
+    assert "int64 buffer" in reasons["num_batches_tracked"]
+
+
+def test_initial_state_is_the_gaussian_baseline(weights_path):
+    spectra, _ = weights_part_tables(weights_path, NAMES, seed=5)
+    tensors = _state_dict()
+    for name, layer in LAYERS.items():
+        kind, _ = classify(name, tuple(tensors[name].shape), tensors[name].dtype)
+        base = gaussian_baseline(name, tensors[name], seed=5)
+        ref = scipy.linalg.svdvals(layer_matrix(layer, kind, base, "spatial").matrix)
+        rows = spectra[(spectra.state == "initial") & (spectra.layer == layer)].sort_values("index")
+        np.testing.assert_allclose(rows.sv, ref, rtol=1e-10)
+
+
+def test_gaussian_baseline_shape_moments_and_seeding():
+    weight = _state_dict()["fc1.weight"]
+    base = gaussian_baseline("fc1.weight", weight, seed=0)
+    assert base.shape == weight.shape and base.dtype == torch.float64
+    w = weight.double()
+    mu, sd, count = float(w.mean()), float(w.std(unbiased=False)), w.numel()
+    # CLT: the sample mean of `count` i.i.d. N(mu, sd^2) values has SE sd/sqrt(count); the sample SD has
+    # SE about sd/sqrt(2 count). 5 SE: a seeded draw outside it would have probability < 1e-6.
+    assert abs(float(base.mean()) - mu) < 5 * sd / math.sqrt(count)
+    assert abs(float(base.std(unbiased=False)) - sd) < 5 * sd / math.sqrt(2 * count)
+    assert abs(mu - MEAN) < 5 * STD / math.sqrt(count)  # and the file's weights are what was drawn
+    # same name and seed: the same tensor; another seed or name: another
+    assert torch.equal(base, gaussian_baseline("fc1.weight", weight.clone(), seed=0))
+    assert not torch.equal(base, gaussian_baseline("fc1.weight", weight, seed=1))
+    assert not torch.equal(base, gaussian_baseline("fc2.weight", weight, seed=0))
+
+
+def test_baseline_does_not_depend_on_the_other_tensors_of_the_job(weights_path):
+    alone, _ = weights_part_tables(weights_path, ["conv.weight"], porter_thomas_window=None)
+    together, _ = weights_part_tables(weights_path, ["fc1.weight", "fc1.bias", "conv.weight"],
+                                      porter_thomas_window=None)
+    pick = lambda frame: frame[(frame.state == "initial") & (frame.layer == "conv")].sv.to_numpy()  # noqa: E731
+    assert pick(alone).size == 24 and np.array_equal(pick(alone), pick(together))
+
+
+def test_missing_name_raises(weights_path):
+    with pytest.raises(ValueError, match=r"nope\.weight"):
+        weights_part_tables(weights_path, ["fc1.weight", "nope.weight"])

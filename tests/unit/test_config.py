@@ -1,0 +1,224 @@
+"""Config checks: the real schema and config, short messages naming the key, checks beyond the schema, and
+schema defaults equal to the library's own defaults."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rmtweights import api, data, sweeps, weights
+from rmtweights.config import MAX_ERRORS, ConfigError, check_config, validate_config
+from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality, wigner
+from rmtweights.stages import heavy_tail as heavy_tail_stage
+from rmtweights.stages import mp_fit, pruning, weights_part
+from rmtweights.stages import universality as universality_stage
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _config() -> dict:
+    return copy.deepcopy(CONFIG)
+
+
+def _error(config: dict, check: bool = False) -> str:
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA_PATH)
+        if check:
+            check_config(config)
+    return str(err.value)
+
+
+def _assert_short(message: str) -> None:
+    lines = message.splitlines()
+    assert 1 <= len(lines) <= MAX_ERRORS + 1 <= 4
+    assert all(line.startswith("config error at ") or line.startswith("... and ") for line in lines)
+    assert "description" not in message and "$schema" not in message and "additionalProperties" not in message
+
+
+def test_real_config_validates_and_defaults_are_filled():
+    config = _config()
+    assert "analyses" not in config["studies"]["demo"] and "batch_size" not in config["analysis"]["prune"]
+    assert validate_config(config, SCHEMA_PATH) is config  # filled in place
+    check_config(config)
+    assert config["studies"]["demo"]["analyses"] == ["heavy_tail", "universality", "prune"]
+    assert config["studies"]["demo"]["compare"] is None and config["studies"]["demo"]["sweep"] is None
+    assert config["analysis"]["prune"]["batch_size"] == 1000 and config["analysis"]["device"] == "auto"
+    assert config["external"] == {}
+    assert config["models"]["mlp"]["kwargs"] == {"hidden": [1024, 512, 512]}  # given values kept
+    assert config["datasets"]["synthetic"]["synthetic"]["grid"] == 4  # a default inside a given block
+    # an omitted block gets its default ({}), which is then filled in turn
+    assert config["datasets"]["fashion_mnist"]["synthetic"] == data.SYNTHETIC_DEFAULTS
+    assert config["sweeps"]["wigner"]["peche_thetas"] == [0.5, 0.9, 1.5, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("where, value, expected", [
+    (("analysis", "bogus"), 1, "config error at analysis: unknown key 'bogus'"),
+    (("analysis", "beta"), "small", "config error at analysis.beta: 'small' is not of type 'number'"),
+    (("studies", "demo", "train", "epochs"), -1,
+     "config error at studies.demo.train.epochs: -1 is less than the minimum of 1"),
+    (("analysis", "prune", "k_fraction"), 1.5, "config error at analysis.prune.k_fraction: 1.5 is greater than"),
+    (("sweeps", "wigner", "growth"), "fast", "config error at sweeps.wigner.growth: 'fast' is not one of"),
+])
+def test_schema_errors_are_short_and_name_the_key(where, value, expected):
+    config = _config()
+    node = config
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    message = _error(config)
+    _assert_short(message)
+    assert message.startswith(expected) and where[-1] in message
+    if expected.endswith("minimum of 1"):
+        assert message == expected  # the whole message, one line
+
+
+def test_many_errors_are_counted_not_listed():
+    config = _config()
+    config["analysis"]["beta"] = 2
+    config["analysis"]["bogus"] = 1
+    config["studies"]["demo"]["seeds"] = [-1]
+    config["studies"]["demo"]["train"]["epochs"] = 0
+    config["sweeps"]["wigner"]["c"] = -1
+    message = _error(config)
+    _assert_short(message)
+    assert len(message.splitlines()) == MAX_ERRORS + 1 and message.splitlines()[-1] == "... and 2 more"
+
+
+def test_check_config_refuses_slices_with_universality_or_prune():
+    config = _config()
+    config["analysis"]["reshape"] = "slices"
+    message = _error(config, check=True)
+    assert message.startswith("config error at analysis.reshape:") and "studies.demo.analyses" in message
+    assert "universality" in message and "prune" in message
+    # studies asking only for heavy_tail (or nothing) may pool slices
+    for study in config["studies"].values():
+        study["analyses"] = ["heavy_tail"]
+    validate_config(config, SCHEMA_PATH)
+    check_config(config)
+
+
+@pytest.mark.parametrize("key", ["datasets", "models"])
+def test_check_config_refuses_unknown_names(key):
+    config = _config()
+    config["studies"]["batch"][key] = ["nope"]
+    message = _error(config, check=True)
+    assert message.startswith(f"config error at studies.batch.{key}: ['nope'] not defined")
+
+
+def test_check_config_external_prune_layer_needs_checkpoint_and_dataset():
+    for spec in ({"weights": "model.safetensors", "prune_layer": "fc2"},
+                 {"weights": "model.safetensors", "prune_layer": "fc2", "dataset": "synthetic"},
+                 {"checkpoint": "final.pt", "prune_layer": "fc2"}):
+        config = _config()
+        config["external"] = {"ext": {"net": dict(spec)}}
+        message = _error(config, check=True)
+        assert message.startswith("config error at external.ext.net.prune_layer:"), spec
+    config = _config()
+    config["external"] = {"ext": {"net": {"checkpoint": "final.pt", "prune_layer": "fc2", "dataset": "synthetic"}}}
+    validate_config(config, SCHEMA_PATH)
+    check_config(config)
+    config["external"]["ext"]["net"]["dataset"] = "nope"
+    assert _error(config, check=True).startswith("config error at external.ext.net.dataset: 'nope'")
+
+
+def test_external_source_must_be_given():
+    config = _config()
+    config["external"] = {"ext": {"net": {"include": "fc"}}}
+    message = _error(config)
+    _assert_short(message)
+    assert message.startswith("config error at external.ext.net:")
+
+
+def test_missing_external_source_names_the_alternatives():
+    config = _config()
+    config["external"] = {"ext": {"net": {"include": "fc"}}}
+    message = _error(config)
+    assert all(source in message for source in ("weights", "torchvision", "checkpoint"))
+
+
+def test_external_checkpoint_and_weights_together_are_refused():
+    config = _config()
+    config["external"] = {"ext": {"net": {"checkpoint": "final.pt", "weights": "model.safetensors"}}}
+    _error(config, check=True)
+
+
+def test_config_with_only_external_validates():
+    config = {"external": {"ext": {"bert": {"weights": "model.safetensors"}}}}
+    validate_config(config, SCHEMA_PATH)
+    check_config(config)
+    assert config["studies"] == {} and config["datasets"] == {}
+    assert config["external"]["ext"]["bert"]["layers_per_job"] == 32 and config["sweeps"]["wigner"] is None
+
+
+# --------------------------------------------------------------------------- schema defaults = library defaults
+
+def _schema_default(*path: str):
+    """The ``default`` of a schema property: ``properties`` by key, ``*`` for a name-keyed mapping
+    (``additionalProperties``), a sweep's object branch of ``anyOf``."""
+    node = SCHEMA
+    for key in path:
+        if "anyOf" in node:
+            node = next(branch for branch in node["anyOf"] if branch.get("type") == "object")
+        node = node["additionalProperties"] if key == "*" else node["properties"][key]
+    return node["default"]
+
+
+def _default(function, name: str):
+    value = inspect.signature(function).parameters[name].default
+    assert value is not inspect.Parameter.empty, f"{function.__qualname__}({name}) has no default"
+    return value
+
+
+def test_synthetic_defaults():
+    schema = {key: _schema_default("datasets", "*", "synthetic", key) for key in data.SYNTHETIC_DEFAULTS}
+    assert schema == data.SYNTHETIC_DEFAULTS
+
+
+@pytest.mark.parametrize("path, library", [
+    (("analysis", "bema", "alpha"), [(estimators.bema_sigma, "alpha"), (mp_fit.fit_tables, "alpha"),
+                                     (api.analyze_model, "alpha")]),
+    (("analysis", "gb", "a"), [(estimators.gb_sigma, "a"), (mp_fit.fit_tables, "a"), (api.analyze_model, "a")]),
+    (("analysis", "beta"), [(threshold.mp_threshold, "beta"), (mp_fit.fit_tables, "beta"),
+                            (api.analyze_model, "beta")]),
+    (("analysis", "heavy_tail", "n_bootstrap"), [(heavytail.fit_heavy_tail, "n_bootstrap"),
+                                                 (heavy_tail_stage.heavy_tail_table, "n_bootstrap"),
+                                                 (api.analyze_model, "n_bootstrap")]),
+    (("analysis", "heavy_tail", "seed"), [(heavytail.fit_heavy_tail, "seed"),
+                                          (heavy_tail_stage.heavy_tail_table, "seed")]),
+    (("analysis", "universality", "a"), [(universality.unfold, "a"), (universality.spacing_test, "a"),
+                                         (universality_stage.universality_tables, "a")]),
+    (("analysis", "universality", "window"), [(porter_thomas.porter_thomas, "window"),
+                                              (weights_part.weights_part_tables, "porter_thomas_window")]),
+    (("analysis", "prune", "k_fraction"), [(bbp.curve_k, "k_fraction"), (mp_fit.fit_tables, "k_fraction"),
+                                           (pruning.prune_tables, "k_fraction")]),
+    (("analysis", "prune", "batch_size"), [(pruning.prune_tables, "batch_size")]),
+    (("analysis", "reshape"), [(api.analyze_model, "reshape"), (weights_part.weights_part_tables, "reshape")]),
+    (("external", "*", "*", "layers_per_job"), [(weights.plan_parts, "layers_per_job")]),
+    (("sweeps", "wigner", "sigma"), [(wigner.outlier_sweep, "sigma")]),
+    (("sweeps", "wigner", "growth"), [(wigner.outlier_sweep, "growth")]),
+    (("sweeps", "wigner", "c"), [(wigner.outlier_sweep, "c")]),
+    (("sweeps", "wigner", "bulk"), [(wigner.outlier_sweep, "bulk")]),
+    (("sweeps", "bbp_table", "sigma"), [(sweeps.bbp_table, "sigma")]),
+    (("sweeps", "bbp_table", "draws"), [(sweeps.bbp_table, "draws")]),
+    (("sweeps", "bbp_table", "seed"), [(sweeps.bbp_table, "seed")]),
+], ids=lambda v: ".".join(v) if isinstance(v, tuple) else "")
+def test_schema_default_equals_library_default(path, library):
+    schema = _schema_default(*path)
+    for function, name in library:
+        assert _default(function, name) == schema, f"{function.__module__}.{function.__qualname__}({name})"
+
+
+def test_methods_default():
+    assert tuple(_schema_default("analysis", "methods")) == api.DEFAULT_METHODS
+
+
+def test_number_variance_windows_default():
+    assert list(_default(universality_stage.universality_tables, "ls")) == _schema_default("analysis", "universality",
+                                                                                           "ls")
