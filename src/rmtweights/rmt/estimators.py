@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -141,6 +142,17 @@ def bema_sigma(gammas: npt.ArrayLike, q: float, alpha: float = 0.2) -> float:
     alpha = _check_alpha(alpha)
     g = _check_gammas(gammas)
     m = g.size
+    k_lo, p = _bema_quantiles(m, q, alpha)
+    gk = g[k_lo - 1 : k_lo - 1 + p.size]  # gamma_k, the k-th largest (1-based k)
+    return float(np.dot(p, gk) / np.dot(p, p))  # App. A step 4 of [1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _bema_quantiles(m: int, q: float, alpha: float) -> tuple[int, np.ndarray]:
+    """First index k_lo and the MP (sigma = 1) upper quantiles p_k, k = k_lo..k_hi, of BEMA's window.
+
+    They depend on (m, q, alpha) only, so the layers of one shape share them (cached, read-only).
+    """
     # the 1e-9 tolerance: alpha*m is often an integer in exact arithmetic
     k_lo = max(1, math.ceil(alpha * m - 1e-9))
     k_hi = min(m, math.floor((1.0 - alpha) * m + 1e-9))
@@ -151,8 +163,8 @@ def bema_sigma(gammas: npt.ArrayLike, q: float, alpha: float = 0.2) -> float:
         )
     k = np.arange(k_lo, k_hi + 1)
     p = np.asarray(mp_isf(k / m, q, 1.0))  # App. A step 2 of [1]
-    gk = g[k - 1]  # gamma_k, the k-th largest (1-based k)
-    return float(np.dot(p, gk) / np.dot(p, p))  # App. A step 4 of [1]
+    p.setflags(write=False)
+    return k_lo, p
 
 
 # --------------------------------------------------------------------------------------------------

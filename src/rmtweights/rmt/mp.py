@@ -274,8 +274,9 @@ def _invert(p: np.ndarray, q: float, sigma: float, upper: bool) -> np.ndarray:
     Vectorised safeguarded Newton iteration ("rtsafe", Press et al., Numerical Recipes, 3rd ed.,
     Sec. 9.4): each point keeps a bracket :math:`[lo, hi]` on which the (monotone) residual changes
     sign; a Newton step :math:`x - r/g(x)` is taken when it stays inside the bracket and at least
-    halves the step, otherwise the bracket is bisected. Stops when every step is below
-    ``4 eps x_max``. ``p`` must lie in [0, 1].
+    halves the step, otherwise the bracket is bisected. A point stops when its residual is at the
+    rounding level, :math:`|r| \le 4\epsilon p`, or its step or bracket is below ``4 eps x_max``.
+    ``p`` must lie in [0, 1].
     """
     lo_edge, hi_edge = mp_edges(q, sigma)
     s2q = q * sigma * sigma
@@ -307,7 +308,9 @@ def _invert(p: np.ndarray, q: float, sigma: float, upper: bool) -> np.ndarray:
         )
         new_x = np.where(ok, newton, 0.5 * (lo_a + hi_a))
         step = np.abs(new_x - xa)
-        exact = r == 0.0
+        # converged: the residual is at the rounding level of the cdf there (relative to p, so small p
+        # keeps its relative accuracy); further Newton steps would only chase rounding noise
+        exact = np.abs(r) <= 4.0 * np.finfo(float).eps * p[active]
         new_x = np.where(exact, xa, new_x)
         dx_old[active] = np.where(exact, 0.0, step)
         x[active] = new_x

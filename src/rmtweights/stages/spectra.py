@@ -44,23 +44,34 @@ def _shape_label(shape: tuple[int, ...]) -> str:
 
 
 def _rows(state: str, layer: LayerMatrix | SkippedTensor, reshape: str, sv: np.ndarray | None,
-          status: str, reason: str) -> pd.DataFrame:
-    if isinstance(layer, SkippedTensor):
-        n = m = 0
-        kind = layer.kind
-    else:
-        n, m, kind = layer.n, layer.m, layer.kind
-    if sv is None:
-        index, values = pd.array([pd.NA], dtype="Int64"), np.full(1, np.nan)
-    else:
-        index, values = pd.array(np.arange(sv.size), dtype="Int64"), sv
-    return pd.DataFrame({
-        "state": state, "layer": layer.name, "kind": kind, "reshape": reshape,
-        "shape": _shape_label(layer.shape), "n": np.int64(n), "m": np.int64(m),
-        "q": float(m / n) if n else np.nan, "index": index, "sv": values,
+          status: str, reason: str) -> dict[str, np.ndarray]:
+    """One layer's rows as column arrays (one DataFrame is built at the end: cheaper than one per layer)."""
+    n, m = (0, 0) if isinstance(layer, SkippedTensor) else (layer.n, layer.m)
+    values = np.full(1, np.nan) if sv is None else np.asarray(sv, dtype=float)
+    rows = values.size
+
+    def repeat(value, dtype=object):
+        return np.full(rows, value, dtype=dtype)
+
+    return {
+        "state": repeat(state), "layer": repeat(layer.name), "kind": repeat(layer.kind), "reshape": repeat(reshape),
+        "shape": repeat(_shape_label(layer.shape)), "n": repeat(n, np.int64), "m": repeat(m, np.int64),
+        "q": repeat(m / n if n else np.nan, float),
+        "index": np.full(1, -1, dtype=np.int64) if sv is None else np.arange(rows, dtype=np.int64),
+        "sv": values,
         "gamma": values / np.sqrt(n) if n else values,  # gamma_k = s_k / sqrt(n), eq. (2) of [1]
-        "status": status, "reason": reason,
-    })
+        "status": repeat(status), "reason": repeat(reason),
+    }
+
+
+def _frame(columns: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    if not columns:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SPECTRA_COLUMNS})
+    frame = pd.DataFrame({c: np.concatenate([part[c] for part in columns]) for c in SPECTRA_COLUMNS})
+    index = frame["index"].to_numpy()
+    frame["index"] = pd.array(np.where(index < 0, 0, index), dtype="Int64")
+    frame.loc[index < 0, "index"] = pd.NA  # a layer without a spectrum: one row, index <NA>
+    return frame
 
 
 def spectra_tables(
@@ -123,8 +134,7 @@ def spectra_tables(
             if log is not None:
                 log(f"{state} {layer.name} {_shape_label(layer.shape)} -> {layer.n}x{layer.m}: "
                     f"{result.status} {result.method} {time.perf_counter() - start:.2f} s")
-    spectra = (pd.concat(frames, ignore_index=True) if frames else
-               pd.DataFrame({c: pd.Series(dtype=object) for c in SPECTRA_COLUMNS}))[list(SPECTRA_COLUMNS)]
+    spectra = _frame(frames)
     if porter_thomas_window is None:
         return spectra, None
     pt = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=list(PORTER_THOMAS_COLUMNS))
