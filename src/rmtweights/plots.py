@@ -1060,7 +1060,8 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
               and good.spikes_max.notna().any() else 1.0)
     ax.set_ylim(-0.04 * top - 0.1, 1.12 * top + 0.3)
     ax.set_title("spike count (marker: mean over seeds; bar: seeds' min–max)", fontsize=9)
-    ax.legend(fontsize=6.5, loc="upper left", ncol=1 if len(series) < 8 else 2)
+    # below the panel: inside it the legend would hide the counts
+    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax_bulk.set_xlabel("layer width N", fontsize=8.5)
     ax_bulk.set_ylabel(r"bulk fraction $1 - \hat s/m$ (mean over seeds)", fontsize=8.5)
     ax_bulk.set_title("fraction of singular values in the MP bulk", fontsize=9)
