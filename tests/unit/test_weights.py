@@ -448,8 +448,12 @@ import re, sys
 import scipy.linalg, torch
 from rmtweights.weights import open_weights
 kept = []
+if sys.argv[2] == "analyze":  # the whole per-layer analysis: spectra, bema fit, heavy tail, one tensor at a time
+    from rmtweights.api import analyze_model
+    table = analyze_model(sys.argv[1], methods=["bema"], n_bootstrap=0)
+    assert (table.status == "ok").all()
 with open_weights(sys.argv[1]) as wf:
-    for entry in wf.entries:
+    for entry in wf.entries if sys.argv[2] != "analyze" else []:
         tensor = wf.load(entry.name)
         if sys.argv[2] == "keep":
             kept.append(tensor)
@@ -506,6 +510,9 @@ def test_peak_memory_does_not_grow_with_model_size(tmp_path, fmt):
         (n8, small), (n32, large) = _peak_mib(paths[8], "svd"), _peak_mib(paths[32], "svd")
         assert (n8, n32) == (8, 32)
         assert large - small < _MARGIN_MIB, (small, large)
+        # the same for the whole analysis of rmtweights.api.analyze_model (rmtweights.stages.spectra etc.)
+        small, large = _peak_mib(paths[8], "analyze")[1], _peak_mib(paths[32], "analyze")[1]
+        assert large - small < _MARGIN_MIB, ("analyze", small, large)
         _, kept_small = _peak_mib(paths[8], "keep")
         _, kept_large = _peak_mib(paths[32], "keep")
         assert kept_large - kept_small > 0.9 * 24 * _LAYER_MIB, (kept_small, kept_large)
