@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from rmtweights.layers import LayerMatrix, SkippedTensor
-from rmtweights.rmt.porter_thomas import porter_thomas
 from rmtweights.spectrum import layer_spectrum
 
 __all__ = ["SPECTRA_COLUMNS", "PORTER_THOMAS_COLUMNS", "GPU_MIN_ELEMENTS", "spectra_tables"]
@@ -116,6 +115,8 @@ def spectra_tables(
         2-d layer (``None`` unless ``porter_thomas_window``).
     """
     frames, tests = [], []
+    if porter_thomas_window is not None:
+        from rmtweights.rmt.porter_thomas import porter_thomas  # scipy.stats: 0.6 s of start-up, only when needed
     for state, layers in states.items():
         for layer in layers:
             start = time.perf_counter()
