@@ -139,7 +139,7 @@ def _real_run_dirs() -> list[str]:
 
 
 # Every per-run Parquet file the workflow writes, with the columns checked: the run keys
-# (rmtweights.stages.add_run_keys) everywhere, and the results of training and the MP fit.
+# (rmtweights.stages.common.add_run_keys) everywhere, and the results of training and the MP fit.
 RUN_KEYS = {"study", "dataset", "model", "variant", "seed"}
 REAL_RUN_FILES = {
     "training.parquet": RUN_KEYS | {"epoch", "test_acc", "seconds"},
@@ -148,7 +148,7 @@ REAL_RUN_FILES = {
     **{
         f"{name}.parquet": RUN_KEYS
         for name in (
-            "metric",
+            "spikes",
             "avew_curve",
             "heavy_tail",
             "universality",
@@ -169,7 +169,7 @@ def _real_plant_fault(workdir: Path, reference: Path) -> Path:
     """The first run of the reference, trained and up to date, with its final.pt truncated.
 
     Training itself ignores a corrupt ``last.pt`` on purpose (it starts over), so the fault goes
-    into the trained checkpoint: ``extract_spectra`` loads it with rmtweights.io.load_checkpoint,
+    into the trained checkpoint: ``extract_spectra_and_vectors`` loads it with rmtweights.io.load_checkpoint,
     which raises io.CheckpointError naming the file. Snakemake's metadata comes along, so the
     copied training outputs count as up to date and only the broken job runs.
     """
@@ -242,10 +242,16 @@ def _group_rules(group: str) -> frozenset[str]:
     """Rules of workflow/rules/*.smk that declare ``group: "<group>"`` (read from the source, so
     that renaming or regrouping rules does not leave this list behind)."""
     rules = set()
-    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
-        for block in re.split(r"(?m)^[ \t]*rule ", smk.read_text())[1:]:
+    texts = [smk.read_text() for smk in (REPO / "workflow" / "rules").glob("*.smk")]
+    for text in texts:
+        for block in re.split(r"(?m)^[ \t]*rule ", text)[1:]:
             if re.search(rf'\bgroup:\s*"{group}"', block):
                 rules.add(block.split(":", 1)[0].strip())
+    # `use rule A as B with:` inherits A's group
+    for text in texts:
+        for base, derived in re.findall(r"(?m)^use rule (\w+) as (\w+) with:", text):
+            if base in rules:
+                rules.add(derived)
     assert len(rules) >= 2, f"no group {group!r} of several rules in workflow/rules: {rules}"
     return frozenset(rules)
 
@@ -272,7 +278,7 @@ def _real_workflow() -> WorkflowUnderTest:
         # rmtweights.train._try_resume; mid-way: before the last epoch
         resume_pattern=rf"resuming from \S*/model/last[.]pt \(epoch [1-{epochs - 1}]\)",
         plant_fault=_real_plant_fault,
-        fault_rule="extract_spectra",
+        fault_rule="extract_spectra_and_vectors",  # the slurm study tests universality: vectors too
         fault_pattern="CheckpointError",
         check_outputs=_real_check_outputs,
         compare_results=_real_compare_results,

@@ -293,7 +293,7 @@ PER_RUN = {"extract_spectra", "extract_spectra_and_vectors", "fit_mp", "fit_heav
     # a no-op edit of the aggregation of study tables: no per-run job at all
     ("stages/aggregate.py", '    """\n    if table == "table2":', {"aggregate_table"}, PER_RUN),
     # a no-op edit of the BEMA estimator: the fits and what follows, never training or spectra
-    ("rmt/estimators.py", "    q = _check_q(q)\n    alpha = _check_alpha(alpha)\n    g = _check_gammas(gammas)",
+    ("rmt/estimators.py", "    k_lo = max(1, math.ceil(alpha * m - 1e-9))",
      {"fit_mp", "evaluate_pruning", "correlate", "aggregate_table"},
      {"train_model", "extract_spectra", "extract_spectra_and_vectors", "fit_heavy_tail", "measure_universality"}),
     # an edit of the wigner summary reruns its rule
