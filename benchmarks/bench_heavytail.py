@@ -31,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import functools  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
@@ -57,46 +58,28 @@ def _timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
 # the old path (kept here only, as the baseline)
 
 
+@functools.cache
+def _reference():
+    """The previous implementation, as the tests keep it (tests/unit/test_heavytail.py): powerlaw's
+    likelihood-ratio tests and one full x_min search per bootstrap replicate. One copy, shared."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "unit" / "test_heavytail.py"
+    spec = importlib.util.spec_from_file_location("heavytail_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def powerlaw_likelihood_ratios(x_sorted: np.ndarray, x_min: float) -> dict[str, tuple[float, float]]:
-    """The previous ``_likelihood_ratios``: ``powerlaw`` 2.0.0 ``distribution_compare`` with the
-    power-law exponent range (1, inf) and the truncated power law's (0, inf); the truncated power
-    law's KS metrics (one mpmath call per value) skipped, as before."""
-    import powerlaw
-
-    class TruncatedPowerLaw(powerlaw.Truncated_Power_Law):
-        def compute_distance_metrics(self, data: object = None) -> None:
-            self.D = self.D_plus = self.D_minus = self.Kappa = self.V = self.Asquare = math.nan
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with np.errstate(all="ignore"):
-            fit = powerlaw.Fit(x_sorted, xmin=float(x_min), discrete=False, verbose=0,
-                               parameter_ranges={"alpha": [1.0, None]})
-            fit.truncated_power_law = TruncatedPowerLaw(data=fit.data, xmin=fit.xmin, discrete=False,
-                                                        parameter_ranges={"alpha": [0.0, None]},
-                                                        parent_Fit=fit, verbose=0)
-            compare = fit.distribution_compare
-            return {name: tuple(map(float, compare("power_law", name, normalized_ratio=True)))
-                    for name in heavytail.ALTERNATIVES}
+    """The previous ``_likelihood_ratios``: ``powerlaw`` 2.0.0 ``distribution_compare``."""
+    return _reference()._powerlaw_likelihood_ratios(x_sorted, x_min)[0]
 
 
-def bootstrap_one_by_one(x_sorted, start, alpha, distance, n_bootstrap, rng, min_tail, max_candidates):
+def bootstrap_one_by_one(*args):
     """The previous ``_bootstrap_gof``: one synthetic set and one full x_min search at a time."""
-    n = x_sorted.size
-    x_min, body, p_tail = x_sorted[start], x_sorted[:start], (n - start) / n
-    exceed = used = 0
-    for _ in range(n_bootstrap):
-        n_tail = int(rng.binomial(n, p_tail)) if body.size else n
-        u = rng.random(n_tail)
-        tail = x_min * np.exp(-np.log1p(-u) / (alpha - 1.0))
-        below = body[rng.integers(0, body.size, n - n_tail)] if body.size else body
-        synthetic = np.sort(np.concatenate([below, tail]))
-        s_start, _, s_dist, _ = heavytail._best_xmin(synthetic, min_tail, max_candidates)
-        if s_start < 0:
-            continue
-        used += 1
-        exceed += s_dist >= distance
-    return (exceed / used if used else math.nan), used
+    return _reference()._bootstrap_one_by_one(*args)
 
 
 @contextlib.contextmanager
