@@ -34,24 +34,14 @@ import contextlib  # noqa: E402
 import functools  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from unittest import mock  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from bench_core import best_of as _timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 from rmtweights.rmt import heavytail  # noqa: E402
-
-
-def _timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
-    """Smallest wall time of ``repeat`` calls, and the last result."""
-    best, out = math.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,5 +1,4 @@
 """Snakemake adapter of rule aggregate_spike_counts: spikes versus N and the growth law."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -1,5 +1,4 @@
 """Snakemake adapter of rule aggregate_table: a study table (mean, SD and seed counts)."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

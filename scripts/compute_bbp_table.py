@@ -1,5 +1,4 @@
 """Snakemake adapter of rule compute_bbp_table: paper 000 Table 1 beside our phi and phi-hat."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

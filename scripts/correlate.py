@@ -1,5 +1,4 @@
 """Snakemake adapter of rule correlate: Pearson r between the Ave_w and accuracy curves."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

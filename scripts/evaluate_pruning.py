@@ -1,5 +1,4 @@
 """Snakemake adapter of rule evaluate_pruning: keep-top-s accuracy and whole-network low rank."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

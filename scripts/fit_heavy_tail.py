@@ -1,5 +1,4 @@
 """Snakemake adapter of rule fit_heavy_tail: power-law fit and verdict per layer."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -1,5 +1,4 @@
 """Snakemake adapter of rule fit_mp: sigma, threshold, s-hat, theta-hat, phi-hat, Ave_w and its curve per layer and method."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

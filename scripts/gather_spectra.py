@@ -1,5 +1,4 @@
 """Snakemake adapter of rule gather_spectra: a weights file's per-job spectra as one table."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

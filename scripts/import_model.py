@@ -1,5 +1,4 @@
 """Snakemake adapter of rule import_model: an external model's weights as final.pt and init.pt."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -1,5 +1,4 @@
 """Snakemake adapter of rule measure_universality: level spacings and number variance, with the Porter-Thomas summary."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -1,5 +1,4 @@
 """Snakemake adapter of rule plot_avew_accuracy: paper 000 Fig. 2 for one run."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

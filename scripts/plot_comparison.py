@@ -1,5 +1,4 @@
 """Snakemake adapter of rule plot_comparison: paper 000 Fig. 3 (variants of a study side by side)."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

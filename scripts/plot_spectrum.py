@@ -1,5 +1,4 @@
 """Snakemake adapter of rule plot_spectrum: paper 000 Fig. 1 for one run."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

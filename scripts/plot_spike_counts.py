@@ -1,5 +1,4 @@
 """Snakemake adapter of rule plot_spike_counts: spikes versus N with the fitted growth law."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

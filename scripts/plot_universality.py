@@ -1,5 +1,4 @@
 """Snakemake adapter of rule plot_universality: paper 001 Figs. 1-2 for one run."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

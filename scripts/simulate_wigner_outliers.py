@@ -1,5 +1,4 @@
 """Snakemake adapter of rule simulate_wigner_outliers: deformed-Wigner outliers and the Peche check."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

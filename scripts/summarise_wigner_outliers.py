@@ -1,5 +1,4 @@
 """Snakemake adapter of rule summarise_wigner_outliers: outlier error per N, fitted rate, Peche check, figure."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

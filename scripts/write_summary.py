@@ -1,5 +1,4 @@
 """Snakemake adapter of rule write_summary: results/summary.md, what the run reproduced, paper by paper."""
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:

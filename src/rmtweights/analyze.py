@@ -341,6 +341,6 @@ def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, be
     result = layer_spectrum(W if shape[0] >= shape[1] else W.T, min_dim=0)
     if result.status != "ok":
         params = {"alpha": float(alpha), "beta": float(beta), "a": int(a), "threshold": threshold}
-        gammas = np.zeros(m) if "all-zero" in result.reason else np.empty(0)  # a zero matrix has m zero values
+        gammas = np.empty(0) if result.sv is None else result.sv  # an all-zero matrix: m zeros
         return _not_ok(n, m, gammas, method, params, result.status, result.reason)
     return analyze_spectrum(result.sv, n, m, method, alpha=alpha, beta=beta, a=a, threshold=threshold)

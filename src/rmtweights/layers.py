@@ -54,7 +54,6 @@ References
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -260,12 +259,12 @@ def tensor_layers(entries: Iterable[tuple[str, Sequence[int], torch.dtype | str]
     names drop the ``.weight`` suffix and wrapper prefixes.
     """
     for name, shape, dtype in entries:
-        kind, reason = classify(strip_wrapper_prefixes(name), shape, dtype)
-        layer = _layer_name(strip_wrapper_prefixes(name))
+        clean = strip_wrapper_prefixes(name)
+        kind, reason = classify(clean, shape, dtype)
         if kind is None:
-            yield SkippedTensor(name=strip_wrapper_prefixes(name), shape=tuple(int(s) for s in shape), reason=reason)
+            yield SkippedTensor(name=clean, shape=tuple(int(s) for s in shape), reason=reason)
         else:
-            yield layer_matrix(layer, kind, load(name), reshape)
+            yield layer_matrix(_layer_name(clean), kind, load(name), reshape)
 
 
 def layer_matrices(

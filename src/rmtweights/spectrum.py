@@ -456,7 +456,8 @@ class LayerSpectrum:
 
     ``status`` is "ok", "skipped" (too small or all zeros: nothing to analyse) or "failed" (NaN/Inf
     entries, or no decomposition converged); ``reason`` says why ("" when ok). ``sv`` (descending,
-    float64) and ``right_vectors`` as in :class:`Spectrum` (``sv`` None unless ok).
+    float64) and ``right_vectors`` as in :class:`Spectrum`; ``sv`` is None unless the singular values
+    are known: ok, or an all-zero matrix (m zeros).
     """
 
     status: str
@@ -497,7 +498,7 @@ def layer_spectrum(matrix: Any, *, min_dim: int = 10, vectors: bool = False, dev
         if reason is not None:
             return LayerSpectrum("failed", f"cannot decompose the matrix: {reason}")
     if not any(np.any(np.asarray(part) != 0) for part in slices):
-        return LayerSpectrum("skipped", "all-zero matrix (no spectrum to analyse)")
+        return LayerSpectrum("skipped", "all-zero matrix (no spectrum to analyse)", np.zeros(len(slices) * m))
     values, right, methods = [], None, []
     try:
         for part in slices:

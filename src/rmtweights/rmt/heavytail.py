@@ -817,7 +817,6 @@ def _vuong(ll_1: np.ndarray, ll_2: np.ndarray, nested: bool) -> tuple[float, flo
     from scipy.special import erfc  # local: keeps `import rmtweights.rmt.heavytail` light
 
     diff = ll_1 - ll_2
-    n = diff.size
     r = float(diff.sum())
     spread = math.sqrt(float(np.sum((diff - diff.mean()) ** 2)))  # sqrt(n) * s
     if not spread > 0.0:

@@ -126,7 +126,8 @@ def spectra_tables(
             vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
             big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
             result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors, device=device if big else None)
-            frames.append(_rows(state, layer, reshape, result.sv, result.status, result.reason))
+            frames.append(_rows(state, layer, reshape, result.sv if result.status == "ok" else None, result.status,
+                                result.reason))
             if vectors and result.status == "ok":
                 test = porter_thomas(result.right_vectors, window=int(porter_thomas_window))
                 test.insert(0, "layer", layer.name)
