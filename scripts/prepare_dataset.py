@@ -12,7 +12,7 @@ import json
 from rmtweights import data, io
 
 spec = snakemake.params.dataset
-splits = data.load_dataset(spec["source"], spec["data_dir"], synthetic=spec["synthetic"], download=spec["download"])
+splits = data.load_spec(spec)
 summary = data.summarize(splits)
 print(json.dumps(summary), file=sys.stderr)
 with io.atomic_path(snakemake.output.summary) as tmp:

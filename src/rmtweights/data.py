@@ -63,6 +63,7 @@ __all__ = [
     "summarize",
     "load_dataset",
     "load_prepared",
+    "load_spec",
     "make_synthetic",
     "read_cifar10_batches",
     "read_idx",
@@ -121,6 +122,8 @@ class DatasetSplits:
         empty for other normalisations.
     source : str
         Where the data came from (``"idx:<dir>"``, ``"cifar10-batches:<dir>"`` or ``"synthetic"``).
+    normalize : str
+        The normalisation applied (``"channel"``, ``"image"`` or ``"none"``).
     """
 
     train_x: torch.Tensor
@@ -133,6 +136,7 @@ class DatasetSplits:
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
     source: str = ""
+    normalize: str = "channel"
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,6 +236,7 @@ def load_dataset(
         mean=mean,
         std=std,
         source=source,
+        normalize=normalize,
     )
 
 
@@ -246,21 +251,28 @@ def summarize(splits: DatasetSplits) -> dict[str, Any]:
         "num_classes": int(splits.num_classes),
         "mean": [float(v) for v in splits.mean],
         "std": [float(v) for v in splits.std],
+        "normalize": splits.normalize,
     }
+
+
+def load_spec(spec: Mapping[str, Any], *, device: str | torch.device = "cpu") -> DatasetSplits:
+    """Load the data set described by a workflow's dataset params (``source``, ``data_dir``,
+    ``synthetic``, ``download``, ``normalize``): :func:`load_dataset` with those arguments."""
+    return load_dataset(spec["source"], spec["data_dir"], synthetic=spec["synthetic"],
+                        download=spec["download"], normalize=spec["normalize"], device=device)
 
 
 def load_prepared(spec: Mapping[str, Any], summary: Mapping[str, Any], *,
                   device: str | torch.device = "cpu") -> DatasetSplits:
     """Load the data set a workflow rule was given and check it is the one ``prepare_dataset`` described.
 
-    ``spec`` has ``source``, ``data_dir``, ``synthetic`` and ``download`` (the workflow's dataset
-    params); ``summary`` is what :func:`summarize` returned when the data set was prepared (the
+    ``spec`` has ``source``, ``data_dir``, ``synthetic``, ``download`` and ``normalize`` (the
+    workflow's dataset params, :func:`load_spec`); ``summary`` is what :func:`summarize` returned when the data set was prepared (the
     rule's ``resources/datasets/<name>.json`` input). A data set whose files changed since then
     (other sizes, other normalisation statistics) raises ``ValueError`` naming the differences:
     rerun ``prepare_dataset`` (delete the summary file) so that everything downstream is rebuilt.
     """
-    splits = load_dataset(spec["source"], spec["data_dir"], synthetic=spec["synthetic"],
-                          download=spec["download"], device=device)
+    splits = load_spec(spec, device=device)
     now = summarize(splits)
     changed = sorted(key for key in set(now) | set(summary) if key != "source" and now.get(key) != summary.get(key))
     if changed:

@@ -3,8 +3,8 @@
 Every model is an ``nn.Sequential`` whose named children are its layers in forward order, so a
 layer's name is the same in the model, in its ``state_dict`` (``fc2.weight``) and in every result
 row: ``Linear`` children are ``fc1, fc2, ...``, ``Conv2d`` children ``conv1, conv2, ...``, ReLUs
-``relu1, ...``, max-pools ``pool1, ...``, local response normalisations ``norm1, ...``, and one
-``nn.Flatten`` named ``flatten`` (MLPs start with it, conv nets have it before ``fc1``). All
+``relu1, ...``, max-pools ``pool1, ...`` (adaptive average pools ``avgpool1``), local response
+normalisations ``norm1, ...``, and one ``nn.Flatten`` named ``flatten`` (MLPs start with it, conv nets have it before ``fc1``). All
 models take ``N x C x H x W`` input and return logits: no softmax layer, the loss applies it.
 Weights are Glorot-uniform and biases zero (:func:`glorot_init_`), as in both papers.
 
@@ -108,7 +108,7 @@ def build_model(
         - ``spike_mlp``: ``width`` N (hidden layers N and N; default 1000).
         - ``lenet``: ``filters=(6, 16)``, ``fc=(120, 84)``, ``kernel_size=5``.
         - ``alexnet``: ``filters=(96, 256, 384, 384, 256)``, ``kernel_sizes=(3, 3, 3, 3, 3)``,
-          ``fc=(1024, 512)``.
+          ``fc=(1024, 512)``, ``pool_to=None`` (an integer: adaptive average pool to that size).
         - ``minialexnet``: ``filters=(64, 64)``, ``fc=(384, 192)``, ``kernel_size=5``, ``lrn=True``.
 
     Returns
@@ -235,7 +235,7 @@ def _lenet(input_shape: tuple[int, int, int], num_classes: int, *, filters: Sequ
 
 
 def _alexnet(input_shape: tuple[int, int, int], num_classes: int, *, filters: Sequence[int],
-             kernel_sizes: Sequence[int], fc: Sequence[int]) -> nn.Sequential:
+             kernel_sizes: Sequence[int], fc: Sequence[int], pool_to: int | None) -> nn.Sequential:
     """The small AlexNet of App. C of [1]_: conv 3x3 -> 96, pool, 3x3 -> 256, pool, 3x3 -> 384,
     3x3 -> 384, 3x3 -> 256, pool, flatten, fc 1024, fc 512, logits; every conv "same"-padded
     (padding k // 2), ReLU after each conv and hidden fc, max-pool 2x2 stride 2.
@@ -245,8 +245,9 @@ def _alexnet(input_shape: tuple[int, int, int], num_classes: int, *, filters: Se
     FC_1-2: under the ``spatial`` reshape these are the widths of torchvision's AlexNet,
     ``filters=(64, 192, 384, 256, 256), kernel_sizes=(3, 5, 3, 3, 3), fc=(4096, 4096)``
     (conv2: 5*64 = 320, conv3: 3*192 = 576, conv4/5: 3*256 = 768); FC_1's 1024 additionally
-    needs a 2x2 final feature map (256*2*2), i.e. a stride-2 first layer, which this builder
-    does not offer.
+    needs a 2x2 final feature map (256*2*2): ``pool_to=2`` adds an adaptive average pool to
+    ``pool_to x pool_to`` before the flatten (``avgpool1``, as torchvision's AlexNet pools to 6x6),
+    giving a 1024-wide FC_1 on both 28x28 and 32x32 inputs.
     """
     widths = _widths(filters, "filters", 5)
     kernels = _widths(kernel_sizes, "kernel_sizes", 5)
@@ -259,6 +260,9 @@ def _alexnet(input_shape: tuple[int, int, int], num_classes: int, *, filters: Se
         if pool:
             layers.add("pool", nn.MaxPool2d(2, 2))
         c_in = c_out
+    if pool_to is not None:
+        (size,) = _widths(pool_to, "pool_to", 1)
+        layers.add("avgpool", nn.AdaptiveAvgPool2d((size, size)))
     n_flat = layers.flat_size(input_shape, "alexnet")
     layers.add("flatten", nn.Flatten())
     layers.dense_stack(n_flat, _widths(fc, "fc"), num_classes)
@@ -301,6 +305,6 @@ _BUILDERS: dict[str, tuple[Callable[..., nn.Sequential], dict[str, Any]]] = {
     "spike_mlp": (_spike_mlp, {"width": 1000}),
     "lenet": (_lenet, {"filters": (6, 16), "fc": (120, 84), "kernel_size": 5}),
     "alexnet": (_alexnet, {"filters": (96, 256, 384, 384, 256), "kernel_sizes": (3, 3, 3, 3, 3),
-                           "fc": (1024, 512)}),
+                           "fc": (1024, 512), "pool_to": None}),
     "minialexnet": (_minialexnet, {"filters": (64, 64), "fc": (384, 192), "kernel_size": 5, "lrn": True}),
 }

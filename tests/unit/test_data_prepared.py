@@ -11,7 +11,7 @@ import torch
 from rmtweights.data import load_dataset, load_prepared, summarize
 
 SYNTHETIC = {"n_train": 200, "n_test": 100, "size": 8}
-SPEC = {"source": "synthetic", "data_dir": None, "synthetic": SYNTHETIC, "download": False}
+SPEC = {"source": "synthetic", "data_dir": None, "synthetic": SYNTHETIC, "download": False, "normalize": "channel"}
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +49,16 @@ def test_a_moved_source_is_not_a_change(prepared):
     _, summary = prepared
     moved = {**summary, "source": "idx:/somewhere/else"}  # the folder may move; the data are what counts
     assert summarize(load_prepared(SPEC, moved))["n_train"] == 200
+
+
+def test_normalize_key_is_applied_and_recorded(prepared):
+    """normalize: image standardises every image by its own mean and SD (paper 001 App. A) and is part of
+    the summary, so a data set prepared with another normalisation is refused."""
+    _, summary = prepared
+    spec = {**SPEC, "normalize": "image"}
+    with pytest.raises(ValueError, match="normalize"):
+        load_prepared(spec, summary)
+    loaded = load_prepared(spec, {**summary, "normalize": "image", "mean": [], "std": []})
+    flat = loaded.train_x.flatten(1).double()
+    assert torch.allclose(flat.mean(dim=1), torch.zeros(len(flat), dtype=torch.float64), atol=1e-5)
+    assert torch.allclose(flat.std(dim=1, correction=0), torch.ones(len(flat), dtype=torch.float64), atol=1e-4)

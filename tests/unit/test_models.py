@@ -151,6 +151,18 @@ def test_lenet_widths_reproducing_table2_dimensions():
         assert dims == {"conv2": 250, "fc1": 500}
 
 
+def test_alexnet_widths_reproducing_table2_dimensions():
+    # Table 2 of paper 000: AlexNet Conv2D_2..5 min(n, m) = 320, 576, 768, 768 and FC_1, FC_2 = 1024, 4096,
+    # reproduced by torchvision's AlexNet widths with a 2x2 adaptive pool (models._alexnet docstring).
+    table2 = {"conv2": 320, "conv3": 576, "conv4": 768, "conv5": 768, "fc1": 1024, "fc2": 4096}
+    for shape in (MNIST, CIFAR):
+        model = build_model("alexnet", shape, filters=(64, 192, 384, 256, 256), kernel_sizes=(3, 5, 3, 3, 3),
+                            fc=(4096, 4096), pool_to=2)
+        dims = {lm.name: min(lm.n, lm.m) for lm in layer_matrices(model, "spatial", names=list(table2))}
+        assert dims == table2
+        assert model(torch.zeros(2, *shape)).shape == (2, 10)
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="mlp.*lenet.*alexnet.*spike_mlp"):
         build_model("resnet", MNIST)

@@ -124,6 +124,7 @@ def get_dataset_params(wildcards):
         synthetic=spec["synthetic"] if spec["source"] == "synthetic" else None,
         data_dir=config["data_dir"],
         download=config["download"],
+        normalize=spec["normalize"],
     ))
 
 
