@@ -20,7 +20,9 @@ from rmtweights import layers
 from rmtweights.stages.heavy_tail import heavy_tail_table
 from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
-from rmtweights.weights import TensorEntry, open_weights, select
+from rmtweights.weights.common import TensorEntry
+from rmtweights.weights.selection import select
+from rmtweights.weights.source import open_weights
 
 __all__ = ["analyze_model", "DEFAULT_METHODS"]
 
@@ -68,7 +70,7 @@ def analyze_model(
         A model (its ``Linear``, ``Conv1d``, ``Conv2d`` and ``Embedding`` weights), a state_dict
         (every tensor considered; those that are not layers get a row with the reason), or a weights
         file or folder (``.pt``/``.pth``/``.bin``, ``.safetensors``, a sharded checkpoint's
-        ``*.index.json`` or a folder holding one; see :func:`rmtweights.weights.open_weights`),
+        ``*.index.json`` or a folder holding one; see :func:`rmtweights.weights.source.open_weights`),
         read one tensor at a time.
     methods : sequence of {"bema", "gb", "mp_fit"}
         Estimators of sigma (the workflow's ``analysis.methods``).
