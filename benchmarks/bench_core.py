@@ -25,7 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rmtweights.analyze import analyze_matrix, analyze_spectrum
+from rmtweights.analyze import analyze_spectrum
+from rmtweights.api import analyze_matrix
 from rmtweights.spectrum import layer_spectrum
 from rmtweights.rmt.bbp import phi_hat, phi_hat_numeric
 

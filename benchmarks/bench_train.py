@@ -6,7 +6,7 @@
    (advanced indexing ``x[idx]``), and by a plain ``torch.utils.data.DataLoader`` over a
    ``TensorDataset``; both the whole training step and the loader alone (no model) are timed.
 2. Seed batching (issue 8): S seeds of ``spike_mlp`` (N = 200) and of ``mlp`` trained for one
-   epoch by :func:`rmtweights.train.train_seeds_batched` (one stacked model) vs
+   epoch by :func:`rmtweights.train_batched.train_seeds_batched` (one stacked model) vs
    :func:`rmtweights.train.train_model` called once per seed. Both write the same checkpoints
    and evaluate on the full test set after the epoch.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from rmtweights import data as rdata
-from rmtweights import train
+from rmtweights import train, train_batched, train_common
 
 
 def load_fashion_mnist(n_train: int | None) -> rdata.DatasetSplits:
@@ -46,12 +46,13 @@ def load_fashion_mnist(n_train: int | None) -> rdata.DatasetSplits:
 def time_loader_epoch(splits: rdata.DatasetSplits, batch_size: int, with_model: bool, loader: str,
                       seed: int = 0) -> float:
     """Seconds for one pass over the training set, optionally with an ``mlp`` SGD step per batch."""
-    model = train.init_model("mlp", {}, splits.input_shape, splits.num_classes, seed)
+    model = train_common.init_model("mlp", {}, splits.input_shape, splits.num_classes, seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     generator = torch.Generator().manual_seed(seed)
     if loader == "memory":  # what train.py does: index batches, gathered with index_select
         batches = ((splits.train_x.index_select(0, idx), splits.train_y.index_select(0, idx))
-                   for idx in train._index_batches(len(splits.train_y), batch_size, generator, torch.device("cpu")))
+                   for idx in train_common.index_batches(len(splits.train_y), batch_size, generator,
+                                                         torch.device("cpu")))
     elif loader == "iterate":  # rmtweights.data.iterate_minibatches as it stands (advanced indexing)
         batches = rdata.iterate_minibatches(splits.train_x, splits.train_y, batch_size, shuffle=True,
                                             generator=generator)
@@ -62,7 +63,7 @@ def time_loader_epoch(splits: rdata.DatasetSplits, batch_size: int, with_model: 
     tic = time.perf_counter()
     for xb, yb in batches:
         if with_model:
-            loss = train.scaled_cross_entropy(model(xb), yb)
+            loss = train_common.scaled_cross_entropy(model(xb), yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -70,7 +71,7 @@ def time_loader_epoch(splits: rdata.DatasetSplits, batch_size: int, with_model: 
 
 
 def time_seeds(splits: rdata.DatasetSplits, model: str, kwargs: dict, seeds: list[int],
-               config: train.TrainConfig, folder: Path) -> tuple[float, float]:
+               config: train_common.TrainConfig, folder: Path) -> tuple[float, float]:
     """Seconds for one epoch of ``len(seeds)`` seeds: one after another, then batched."""
     tic = time.perf_counter()
     for seed in seeds:
@@ -78,8 +79,8 @@ def time_seeds(splits: rdata.DatasetSplits, model: str, kwargs: dict, seeds: lis
                           device="cpu", log=None)
     separate = time.perf_counter() - tic
     tic = time.perf_counter()
-    train.train_seeds_batched(model, kwargs, splits, config, seeds,
-                              [folder / f"{model}-batched-{seed}" for seed in seeds], device="cpu", log=None)
+    train_batched.train_seeds_batched(model, kwargs, splits, config, seeds,
+                                      [folder / f"{model}-batched-{seed}" for seed in seeds], device="cpu", log=None)
     batched = time.perf_counter() - tic
     return separate, batched
 
@@ -109,17 +110,18 @@ def bench_loader(args: argparse.Namespace, batch: int) -> None:
 def bench_seeds(args: argparse.Namespace, batch: int) -> None:
     """Part 2: seed-batched training vs one seed after another."""
     seeds = list(range(args.seeds))
-    config = train.TrainConfig(epochs=1, batch_size=batch, lr=0.01)
+    config = train_common.TrainConfig(epochs=1, batch_size=batch, lr=0.01)
     splits = load_fashion_mnist(args.seed_steps * batch)
     print(f"\n[seeds] S = {len(seeds)}, one epoch of {-(-len(splits.train_y) // batch)} minibatches per seed "
           f"({'the full epoch' if len(splits.train_y) >= 60000 else 'fixed count: a truncated training set'}), "
           f"evaluation on {len(splits.test_y)} test images, checkpoints written")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        tiny = train.TrainConfig(epochs=1, batch_size=batch)
+        tiny = train_common.TrainConfig(epochs=1, batch_size=batch)
         warm = rdata.load_dataset("synthetic", synthetic={"n_train": 128, "n_test": 64})
-        train.train_seeds_batched("spike_mlp", {"width": 8}, warm, tiny, [0, 1], [folder / "w0", folder / "w1"],
-                                  device="cpu", log=None)  # warm-up: vmap's one-off set-up
+        train_batched.train_seeds_batched("spike_mlp", {"width": 8}, warm, tiny, [0, 1],
+                                          [folder / "w0", folder / "w1"], device="cpu",
+                                          log=None)  # warm-up: vmap's one-off set-up
         for model, kwargs in (("spike_mlp", {"width": 200}), ("mlp", {})):
             if model not in args.models:
                 continue

@@ -6,10 +6,11 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, sweeps
+from rmtweights import io
+from rmtweights.sweeps.table1 import bbp_table, table1_comparison
 
 p = snakemake.params.bbp
-frame = sweeps.bbp_table([tuple(size) for size in p["sizes"]], tuple(p["thetas"]), p["sigma"], p["draws"], p["seed"],
-                         bema=True, alpha=snakemake.params.alpha)
-table = sweeps.table1_comparison(frame)
+frame = bbp_table([tuple(size) for size in p["sizes"]], tuple(p["thetas"]), p["sigma"], p["draws"], p["seed"],
+                   bema=True, alpha=snakemake.params.alpha)
+table = table1_comparison(frame)
 io.write_table(table, snakemake.output.table, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

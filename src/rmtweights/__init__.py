@@ -14,7 +14,7 @@ __all__ = ["__version__", "MatrixAnalysis", "analyze_matrix", "analyze_spectrum"
 # Re-exported lazily, so that ``import rmtweights.io`` stays light. The module is named by a string:
 # code fingerprints (rmtweights.provenance) follow static imports only, and a workflow script that
 # imports ``rmtweights.io`` does not run these.
-_LAZY = {"MatrixAnalysis": "rmtweights.analyze", "analyze_matrix": "rmtweights.analyze",
+_LAZY = {"MatrixAnalysis": "rmtweights.analyze", "analyze_matrix": "rmtweights.api",
          "analyze_spectrum": "rmtweights.analyze", "analyze_model": "rmtweights.api"}
 
 

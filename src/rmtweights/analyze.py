@@ -1,10 +1,10 @@
-"""One weight matrix (or its singular values) in, the paper-000 analysis out.
+"""The singular values of one weight matrix in, the paper-000 analysis out.
 
 Pipeline (Sec. 3 of [1]_, conventions of ``docs/architecture.md``):
 
 1. orient W as n x m with n >= m (transpose otherwise), q = m / n;
-2. singular values accurate in float64 (:func:`rmtweights.spectrum.layer_spectrum`),
-   :math:`\\gamma_i = \\mathrm{sv}_i / \\sqrt n` sorted descending;
+2. singular values accurate in float64 (:func:`rmtweights.spectrum.layer_spectrum`; from a matrix:
+   :func:`rmtweights.api.analyze_matrix`), :math:`\\gamma_i = \\mathrm{sv}_i / \\sqrt n` sorted descending;
 3. :math:`\\hat\\sigma` by BEMA, Gaussian broadening or the modified MP fit
    (:mod:`rmtweights.rmt.estimators`);
 4. threshold :math:`\\gamma_+` (Tracy–Widom corrected edge, eq. (3) of [1]_, or the Gavish–Donoho
@@ -37,9 +37,8 @@ from rmtweights.checks import check_a, check_open_unit
 from rmtweights.rmt.bbp import ave_w, phi_hat, theta_hat
 from rmtweights.rmt.estimators import METHODS, InsufficientDataError, estimate_sigma, modified_mp_fit
 from rmtweights.rmt.threshold import count_spikes, gavish_donoho_threshold, mp_threshold
-from rmtweights.spectrum import check_matrix, layer_spectrum
 
-__all__ = ["MatrixAnalysis", "analyze_matrix", "analyze_spectrum", "THRESHOLDS", "THRESHOLD_METHODS",
+__all__ = ["MatrixAnalysis", "analyze_spectrum", "check_options", "not_analysed", "THRESHOLDS", "THRESHOLD_METHODS",
            "FRAME_COLUMNS"]
 
 #: Threshold rules: "tw" = eq. (3) of paper 000 (Tracy–Widom corrected MP edge);
@@ -53,7 +52,7 @@ FRAME_COLUMNS = ("method", "n", "m", "q", "sigma", "gamma_plus", "s_hat", "ave_w
 
 @dataclass(eq=False)
 class MatrixAnalysis:
-    """Result of :func:`analyze_spectrum` / :func:`analyze_matrix` for one matrix.
+    """Result of :func:`analyze_spectrum` / :func:`rmtweights.api.analyze_matrix` for one matrix.
 
     Attributes
     ----------
@@ -152,7 +151,8 @@ class MatrixAnalysis:
         return row
 
 
-def _check_options(method: str, alpha: float, beta: float, a: int, threshold: str) -> None:
+def check_options(method: str, alpha: float, beta: float, a: int, threshold: str) -> None:
+    """``ValueError`` naming the first bad option of :func:`analyze_spectrum` (checked once, up front)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if threshold not in THRESHOLDS:
@@ -162,8 +162,9 @@ def _check_options(method: str, alpha: float, beta: float, a: int, threshold: st
     check_a(a)
 
 
-def _not_ok(n: int, m: int, gammas: np.ndarray, method: str, params: dict[str, Any], status: str,
-            reason: str) -> MatrixAnalysis:
+def not_analysed(n: int, m: int, gammas: np.ndarray, method: str, params: dict[str, Any], status: str,
+                 reason: str) -> MatrixAnalysis:
+    """A :class:`MatrixAnalysis` with ``status`` and ``reason`` and no estimate (NaN, ``s_hat`` -1)."""
     nan = np.full(gammas.shape, np.nan)
     return MatrixAnalysis(n=n, m=m, q=m / n, sigma=float("nan"), gamma_plus=float("nan"), s_hat=-1,
                           ave_w=float("nan"), gammas=gammas, theta_hat=nan, phi_hat=nan.copy(),
@@ -251,7 +252,7 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
     ----------
     .. [1] Nishikawa, Shimizu, Hashiguchi, paper 000, eqs. (3)–(6).
     """
-    _check_options(method, alpha, beta, a, threshold)
+    check_options(method, alpha, beta, a, threshold)
     if isinstance(n, bool) or isinstance(m, bool) or int(n) != n or int(m) != m or n < 1 or m < 1:
         raise ValueError(f"n and m must be positive integers, got n={n!r}, m={m!r}")
     values = np.asarray(sv, dtype=float).ravel()
@@ -269,9 +270,9 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
 
     rank = int(np.count_nonzero(gammas > _rank_tolerance(gammas, n)))
     if rank == 0:
-        return _not_ok(n, m, gammas, method, params, "skipped", "all singular values are zero (zero matrix)")
+        return not_analysed(n, m, gammas, method, params, "skipped", "all singular values are zero (zero matrix)")
     if rank < gammas.size:
-        return _not_ok(n, m, gammas, method, params, "skipped",
+        return not_analysed(n, m, gammas, method, params, "skipped",
                        f"rank-deficient: numerical rank {rank} of {gammas.size} singular values "
                        "(the MP noise model needs full-rank noise)")
 
@@ -281,11 +282,11 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
             warnings.simplefilter("error", RuntimeWarning)
             sigma = _estimate(gammas, q, method, alpha, int(a), params)
     except InsufficientDataError as err:
-        return _not_ok(n, m, gammas, method, params, "skipped", str(err))
+        return not_analysed(n, m, gammas, method, params, "skipped", str(err))
     except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as err:
-        return _not_ok(n, m, gammas, method, params, "failed", f"{method} estimator failed: {err}")
+        return not_analysed(n, m, gammas, method, params, "failed", f"{method} estimator failed: {err}")
     if not (math.isfinite(sigma) and sigma > 0):
-        return _not_ok(n, m, gammas, method, params, "failed",
+        return not_analysed(n, m, gammas, method, params, "failed",
                        f"{method} estimate of sigma is {sigma!r}, not a positive number "
                        "(bulk of the spectrum is zero: rank-deficient or degenerate matrix)")
 
@@ -305,42 +306,3 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
         ave_w=ave_w(phis, gammas, gamma_plus),  # eq. (6) of [1]
         gammas=gammas, theta_hat=theta_hat(gammas, sigma, q), phi_hat=phis,
         method=method, params=params, gd_threshold=gd, s_hat_gd=count_spikes(gammas, gd))
-
-
-def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, beta: float = 0.1,
-                   a: int = 15, threshold: str = "tw") -> MatrixAnalysis:
-    """Analyse one weight matrix: its singular values (:func:`rmtweights.spectrum.layer_spectrum`),
-    then :func:`analyze_spectrum`.
-
-    Parameters
-    ----------
-    W : array_like
-        Real 2-d matrix (numpy array or torch tensor), either orientation; transposed to n >= m.
-    method, alpha, beta, a, threshold
-        As in :func:`analyze_spectrum`.
-
-    Returns
-    -------
-    MatrixAnalysis
-        ``status`` "skipped" for an all-zero matrix, "failed" if no decomposition converges; see
-        :func:`analyze_spectrum`.
-
-    Raises
-    ------
-    ValueError
-        Bad options, or W not a finite, non-empty, real 2-d matrix.
-    """
-    _check_options(method, alpha, beta, a, threshold)
-    if hasattr(W, "detach") and hasattr(W, "cpu"):  # torch.Tensor without importing torch
-        W = W.detach().cpu()
-    reason = check_matrix(W)
-    if reason is not None:
-        raise ValueError(f"W: {reason}")
-    shape = tuple(W.shape)
-    n, m = max(shape), min(shape)
-    result = layer_spectrum(W if shape[0] >= shape[1] else W.T, min_dim=0)
-    if result.status != "ok":
-        params = {"alpha": float(alpha), "beta": float(beta), "a": int(a), "threshold": threshold}
-        gammas = np.empty(0) if result.sv is None else result.sv  # an all-zero matrix: m zeros
-        return _not_ok(n, m, gammas, method, params, result.status, result.reason)
-    return analyze_spectrum(result.sv, n, m, method, alpha=alpha, beta=beta, a=a, threshold=threshold)

@@ -1,10 +1,12 @@
-"""One call for a whole model, outside the workflow: :func:`analyze_model`.
+"""One call for a whole model or one matrix, outside the workflow: :func:`analyze_model`, :func:`analyze_matrix`.
 
 The same stages the workflow runs, in memory: every layer of a model, a state_dict or a weights file
 is decomposed once (:func:`rmtweights.stages.spectra.spectra_tables`), fitted by each estimator of
 :math:`\\sigma` with its threshold, s-hat and Ave_w (:func:`rmtweights.stages.mp_fit.fit_tables`) and
 tested for a power-law tail (:func:`rmtweights.stages.heavy_tail.heavy_tail_table`). The numbers are
 those of the workflow's ``mp_fit.parquet`` and ``heavy_tail.parquet`` for the same weights.
+:func:`analyze_matrix` decomposes one matrix and analyses its spectrum
+(:func:`rmtweights.analyze.analyze_spectrum`).
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from rmtweights import layers
+from rmtweights.analyze import MatrixAnalysis, analyze_spectrum, check_options, not_analysed
+from rmtweights.spectrum import check_matrix, layer_spectrum
 from rmtweights.stages.heavy_tail import heavy_tail_table
 from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
-from rmtweights.weights import TensorEntry, open_weights, select
+from rmtweights.weights.common import TensorEntry
+from rmtweights.weights.selection import select
+from rmtweights.weights.source import open_weights
 
-__all__ = ["analyze_model", "DEFAULT_METHODS"]
+__all__ = ["analyze_model", "analyze_matrix", "DEFAULT_METHODS"]
 
 #: The workflow's default estimators of sigma (config ``analysis.methods``).
 DEFAULT_METHODS: tuple[str, ...] = ("bema", "gb", "mp_fit")
@@ -68,7 +76,7 @@ def analyze_model(
         A model (its ``Linear``, ``Conv1d``, ``Conv2d`` and ``Embedding`` weights), a state_dict
         (every tensor considered; those that are not layers get a row with the reason), or a weights
         file or folder (``.pt``/``.pth``/``.bin``, ``.safetensors``, a sharded checkpoint's
-        ``*.index.json`` or a folder holding one; see :func:`rmtweights.weights.open_weights`),
+        ``*.index.json`` or a folder holding one; see :func:`rmtweights.weights.source.open_weights`),
         read one tensor at a time.
     methods : sequence of {"bema", "gb", "mp_fit"}
         Estimators of sigma (the workflow's ``analysis.methods``).
@@ -122,3 +130,42 @@ def analyze_model(
     out = fits.merge(shapes, on=["state", "layer"], how="left").merge(tails, on=["state", "layer"], how="left")
     columns = [c for c in FIT_COLUMNS if c != "state"] + ["shape"]
     return out[columns + [c for c in tails.columns if c not in ("state", "layer")]]
+
+
+def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, beta: float = 0.1,
+                   a: int = 15, threshold: str = "tw") -> MatrixAnalysis:
+    """Analyse one weight matrix: its singular values (:func:`rmtweights.spectrum.layer_spectrum`),
+    then :func:`rmtweights.analyze.analyze_spectrum`.
+
+    Parameters
+    ----------
+    W : array_like
+        Real 2-d matrix (numpy array or torch tensor), either orientation; transposed to n >= m.
+    method, alpha, beta, a, threshold
+        As in :func:`rmtweights.analyze.analyze_spectrum`.
+
+    Returns
+    -------
+    rmtweights.analyze.MatrixAnalysis
+        ``status`` "skipped" for an all-zero matrix, "failed" if no decomposition converges; see
+        :func:`rmtweights.analyze.analyze_spectrum`.
+
+    Raises
+    ------
+    ValueError
+        Bad options, or W not a finite, non-empty, real 2-d matrix.
+    """
+    check_options(method, alpha, beta, a, threshold)
+    if hasattr(W, "detach") and hasattr(W, "cpu"):  # torch.Tensor without importing torch
+        W = W.detach().cpu()
+    reason = check_matrix(W)
+    if reason is not None:
+        raise ValueError(f"W: {reason}")
+    shape = tuple(W.shape)
+    n, m = max(shape), min(shape)
+    result = layer_spectrum(W if shape[0] >= shape[1] else W.T, min_dim=0)
+    if result.status != "ok":
+        params = {"alpha": float(alpha), "beta": float(beta), "a": int(a), "threshold": threshold}
+        gammas = np.empty(0) if result.sv is None else result.sv  # an all-zero matrix: m zeros
+        return not_analysed(n, m, gammas, method, params, result.status, result.reason)
+    return analyze_spectrum(result.sv, n, m, method, alpha=alpha, beta=beta, a=a, threshold=threshold)

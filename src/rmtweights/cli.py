@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pandas as pd
 
     from rmtweights.api import analyze_model
-    from rmtweights.weights import WeightsError
+    from rmtweights.weights.common import WeightsError
 
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:

@@ -51,7 +51,7 @@ def _torchvision_model(name: str, weights: str | None, download: bool, seed: int
 
 def _rmtweights_checkpoint(path: str, seed: int | None):
     from rmtweights import io
-    from rmtweights.train import init_model
+    from rmtweights.train_common import init_model
 
     state = io.load_checkpoint(path)
     missing = [k for k in ("model_name", "model_kwargs", "input_shape", "num_classes", "model_state") if k not in state]
@@ -72,7 +72,7 @@ def import_model(spec: Mapping[str, Any], *, download: bool = False) -> tuple[di
     ``None`` to download torchvision's default weights when ``download``), or ``checkpoint`` (a file
     written by :func:`rmtweights.train.train_model`); ``seed`` (optional) seeds the initial state
     (default: the checkpoint's training seed, or 0). Both returned dicts hold ``model_state``; for
-    rmtweights checkpoints they also hold what :func:`rmtweights.train.load_trained_model` needs, so
+    rmtweights checkpoints they also hold what :func:`rmtweights.checkpoint.load_trained_model` needs, so
     the keep-top-s evaluation can run when the spec names a dataset.
     """
     if ("torchvision" in spec) == ("checkpoint" in spec):

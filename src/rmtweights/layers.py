@@ -1,4 +1,4 @@
-"""Layer weights as matrices: which tensors are layers, and the conv reshapes (with their inverse).
+"""Layer weights as matrices: the layers of a model or state_dict, and the conv reshapes (with their inverse).
 
 Every weight of a model, of a ``state_dict`` or of a weights file that is a matrix, or a conv
 kernel made into one, becomes a float64 NumPy matrix :math:`W` of shape :math:`n \\times m` with
@@ -35,10 +35,10 @@ Each matrix (each slice alike) is then transposed if it has fewer rows than colu
 
 **Which tensors are layers.** For an ``nn.Module``: the weights of ``Linear``, ``Conv1d``,
 ``Conv2d`` and ``Embedding`` modules. For a ``state_dict`` or a weights file (no architecture):
-:func:`classify` decides from the name, shape and dtype alone. Floating tensors whose name ends in
+:func:`rmtweights.tensors.classify` decides from the name, shape and dtype alone. Floating tensors whose name ends in
 ``weight`` with 2 dimensions are matrices (``Linear``, and GPT-2's transposed ``Conv1D``, which has
 the same singular values), embedding tables and language-model heads get ``kind = "embedding"``
-(by name, :data:`EMBEDDING_PATTERN`) so that tables can keep or drop them, 3- and 4-d ones are conv
+(by name, :data:`rmtweights.tensors.EMBEDDING_PATTERN`) so that tables can keep or drop them, 3- and 4-d ones are conv
 kernels; every other tensor (biases and normalisation scales, integer or boolean buffers, tensors
 not named as weights) is *skipped with a reason*, never silently dropped.
 
@@ -61,29 +61,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from rmtweights.weights import EMBEDDING_PATTERN, classify, strip_wrapper_prefixes
+from rmtweights.tensors import classify, strip_wrapper_prefixes
 
 __all__ = [
     "RESHAPES",
-    "KINDS",
-    "EMBEDDING_PATTERN",
     "LayerMatrix",
     "SkippedTensor",
-    "classify",
     "conv_matrix",
     "conv_kernel",
     "layer_matrix",
     "layer_matrices",
-    "strip_wrapper_prefixes",
     "tensor_layers",
     "weight_tensors",
 ]
 
 RESHAPES: tuple[str, ...] = ("spatial", "flatten", "slices")
 
-#: Values of the ``kind`` column: a linear layer's matrix, an embedding table or language-model head,
-#: a 1-d or a 2-d convolution kernel.
-KINDS: tuple[str, ...] = ("linear", "embedding", "conv1d", "conv")
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing array fields elementwise is ambiguous
 class LayerMatrix:
@@ -94,7 +87,7 @@ class LayerMatrix:
     name : str
         Layer name: the module's (``fc1``, ``features.3``) or the tensor's without ``.weight``.
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`rmtweights.tensors.KINDS`.
     matrix : numpy.ndarray
         float64, ``n x m`` with ``n >= m``; for ``reshape="slices"`` a stack ``kh*kw x n x m``
         (slice ``i*kw + j`` is ``K[:, :, i, j]``, oriented like every slice).
@@ -156,8 +149,8 @@ def weight_tensors(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]) 
 
     For a module, ``named_modules()`` order (registration order, which is forward order for
     ``nn.Sequential`` models and torchvision's AlexNet and VGG): ``Linear``, ``Conv1d``, ``Conv2d``
-    and ``Embedding`` weights. For a ``state_dict``, key order and :func:`classify` (tensors that
-    are not layers are left out here; :func:`layer_matrices` with ``skipped=True`` lists them).
+    and ``Embedding`` weights. For a ``state_dict``, key order and :func:`~rmtweights.tensors.classify`
+    (tensors that are not layers are left out here; :func:`layer_matrices` with ``skipped=True`` lists them).
     Wrapper prefixes are stripped. Tensors are returned as they are (no copy), so this also works
     for models on the ``meta`` device.
     """
@@ -252,7 +245,8 @@ def iter_layer_matrices(tensors: Iterable[tuple[str, str, torch.Tensor]], reshap
 def tensor_layers(entries: Iterable[tuple[str, Sequence[int], torch.dtype | str]], load: Callable[[str], torch.Tensor],
                   reshape: str = "spatial") -> Iterator[LayerMatrix | SkippedTensor]:
     """Every named tensor of a state_dict or weights file as a :class:`LayerMatrix`, or a
-    :class:`SkippedTensor` with the reason it is not a layer (:func:`classify`).
+    :class:`SkippedTensor` with the reason it is not a layer
+    (:func:`rmtweights.tensors.classify`).
 
     ``entries`` are ``(name, shape, dtype)`` in the file's order; ``load(name)`` returns one tensor and
     is called only for layers, one at a time, so a memory-mapped file is read layer by layer. Layer

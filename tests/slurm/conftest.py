@@ -275,7 +275,7 @@ def _real_workflow() -> WorkflowUnderTest:
         group=("analysis", _group_rules("analysis")),
         checkpoint_glob="results/*/*/*/*/seed*/model/last.pt",
         resume_glob="logs/train_model/**/*.log",
-        # rmtweights.train._try_resume; mid-way: before the last epoch
+        # rmtweights.checkpoint.try_resume; mid-way: before the last epoch
         resume_pattern=rf"resuming from \S*/model/last[.]pt \(epoch [1-{epochs - 1}]\)",
         plant_fault=_real_plant_fault,
         fault_rule="extract_spectra_and_vectors",  # the slurm study tests universality: vectors too

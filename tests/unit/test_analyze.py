@@ -9,7 +9,8 @@ import scipy.linalg
 import torch
 
 import rmtweights
-from rmtweights.analyze import FRAME_COLUMNS, MatrixAnalysis, analyze_matrix, analyze_spectrum
+from rmtweights.analyze import FRAME_COLUMNS, MatrixAnalysis, analyze_spectrum
+from rmtweights.api import analyze_matrix
 from rmtweights.rmt.bbp import ave_w, phi_hat, theta_hat
 from rmtweights.rmt.threshold import gavish_donoho_threshold, mp_threshold
 

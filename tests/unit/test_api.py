@@ -14,7 +14,7 @@ from rmtweights.layers import layer_matrices
 from rmtweights.stages.heavy_tail import heavy_tail_table
 from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
-from rmtweights.weights import WeightsError
+from rmtweights.weights.common import WeightsError
 
 N_BOOTSTRAP = 5
 LAYERS = ["fc1", "conv", "embed", "head"]

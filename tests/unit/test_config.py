@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rmtweights import api, data, sweeps, weights
+from rmtweights import api, data
 from rmtweights.config import MAX_ERRORS, ConfigError, check_config, validate_config
-from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality, wigner
+from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality
 from rmtweights.stages import heavy_tail as heavy_tail_stage
 from rmtweights.stages import mp_fit, pruning, weights_part
 from rmtweights.stages import universality as universality_stage
+from rmtweights.sweeps import table1, wigner_outliers
+from rmtweights.weights.parts import plan_parts
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -200,14 +202,14 @@ def test_synthetic_defaults():
                                            (pruning.prune_tables, "k_fraction")]),
     (("analysis", "prune", "batch_size"), [(pruning.prune_tables, "batch_size")]),
     (("analysis", "reshape"), [(api.analyze_model, "reshape"), (weights_part.weights_part_tables, "reshape")]),
-    (("external", "*", "*", "layers_per_job"), [(weights.plan_parts, "layers_per_job")]),
-    (("sweeps", "wigner", "sigma"), [(wigner.outlier_sweep, "sigma")]),
-    (("sweeps", "wigner", "growth"), [(wigner.outlier_sweep, "growth")]),
-    (("sweeps", "wigner", "c"), [(wigner.outlier_sweep, "c")]),
-    (("sweeps", "wigner", "bulk"), [(wigner.outlier_sweep, "bulk")]),
-    (("sweeps", "bbp_table", "sigma"), [(sweeps.bbp_table, "sigma")]),
-    (("sweeps", "bbp_table", "draws"), [(sweeps.bbp_table, "draws")]),
-    (("sweeps", "bbp_table", "seed"), [(sweeps.bbp_table, "seed")]),
+    (("external", "*", "*", "layers_per_job"), [(plan_parts, "layers_per_job")]),
+    (("sweeps", "wigner", "sigma"), [(wigner_outliers.outlier_sweep, "sigma")]),
+    (("sweeps", "wigner", "growth"), [(wigner_outliers.outlier_sweep, "growth")]),
+    (("sweeps", "wigner", "c"), [(wigner_outliers.outlier_sweep, "c")]),
+    (("sweeps", "wigner", "bulk"), [(wigner_outliers.outlier_sweep, "bulk")]),
+    (("sweeps", "bbp_table", "sigma"), [(table1.bbp_table, "sigma")]),
+    (("sweeps", "bbp_table", "draws"), [(table1.bbp_table, "draws")]),
+    (("sweeps", "bbp_table", "seed"), [(table1.bbp_table, "seed")]),
 ], ids=lambda v: ".".join(v) if isinstance(v, tuple) else "")
 def test_schema_default_equals_library_default(path, library):
     schema = _schema_default(*path)

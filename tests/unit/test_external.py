@@ -36,7 +36,8 @@ def test_unknown_architecture_and_bad_spec():
 
 
 def test_rmtweights_checkpoint_round_trip(tmp_path):
-    from rmtweights.train import init_model, load_trained_model
+    from rmtweights.checkpoint import load_trained_model
+    from rmtweights.train_common import init_model
 
     model = init_model("mlp", {"hidden": [32, 16]}, (1, 8, 8), 10, seed=3)
     with torch.no_grad():

@@ -87,4 +87,14 @@ def test_stage_closures_are_separate():
     assert "rmtweights.rmt.estimators" not in closure("extract_spectra")
     assert "rmtweights.rmt.estimators" in closure("fit_mp")
     assert "rmtweights.stages.wigner_summary" in closure("summarise_wigner_outliers")
-    assert not {"rmtweights.train", "rmtweights.models"} & closure("fit_mp")
+    assert not {"rmtweights.train", "rmtweights.train_common", "rmtweights.models"} & closure("fit_mp")
+    # module boundaries are rerun boundaries (issue 21): each concept in the closures that run it only
+    for script in ("train_model", "evaluate_pruning", "import_model", "extract_spectra"):
+        assert "rmtweights.train_batched" not in closure(script), script
+    assert "rmtweights.train_batched" in closure("train_models_batched")
+    for script in ("extract_spectra", "evaluate_pruning", "fit_mp"):
+        assert not {"rmtweights.weights.source", "rmtweights.weights.torch_file"} & closure(script), script
+    assert "rmtweights.weights.torch_file" in closure("extract_weights_part")
+    assert not {"rmtweights.api", "rmtweights.spectrum"} & closure("fit_mp")
+    assert "rmtweights.sweeps.growth_law" not in closure("compute_bbp_table")
+    assert "rmtweights.sweeps.wigner_outliers" not in closure("summarise_wigner_outliers")

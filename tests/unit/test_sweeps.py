@@ -1,4 +1,4 @@
-"""Tests for rmtweights.sweeps: Table 1 of paper 000 (published values) and the growth-law fit
+"""Tests for rmtweights.sweeps (table1, growth_law): Table 1 of paper 000 (published values) and the growth-law fit
 of Assumption 2 of paper 003 (synthetic counts with known exponent)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights import sweeps
+from rmtweights.sweeps import growth_law, table1
 
 
 def _phi_limit(theta: float, q: float) -> float:
@@ -18,7 +18,7 @@ def _phi_limit(theta: float, q: float) -> float:
 def test_paper_table1_transcription_matches_the_limit():
     # Table 1 of paper 000 at q = 1/2 should sit at the a.s. limit (0.9415, 0.8611): its entries are
     # 100-draw averages printed to 3 decimals, so within 0.003 (finite-size bias + rounding)
-    for size, rows in sweeps.PAPER_TABLE1.items():
+    for size, rows in table1.PAPER_TABLE1.items():
         for i, (phi, phi_hat) in rows.items():
             limit = _phi_limit({1: 3.0, 2: 2.0}[i], 0.5)
             assert abs(phi - limit) < 0.003 and abs(phi_hat - limit) < 0.003, (size, i)
@@ -26,7 +26,7 @@ def test_paper_table1_transcription_matches_the_limit():
 
 @pytest.fixture(scope="module")
 def small_table() -> pd.DataFrame:
-    return sweeps.bbp_table(sizes=[(100, 200)], thetas=(3.0, 2.0), sigma=1.0, draws=10, seed=0)
+    return table1.bbp_table(sizes=[(100, 200)], thetas=(3.0, 2.0), sigma=1.0, draws=10, seed=0)
 
 
 def test_bbp_table_columns_and_orientation(small_table):
@@ -38,13 +38,13 @@ def test_bbp_table_columns_and_orientation(small_table):
     assert (row["n"], row["m"], row["q"], row["size"], row["draws"]) == (200, 100, 0.5, "100x200", 10)
     np.testing.assert_allclose(small_table["phi_limit"], [_phi_limit(3.0, 0.5), _phi_limit(2.0, 0.5)], rtol=1e-12)
     # "200x100" and "100x200" are the same oriented matrix: same n, m, same draws (seeded by n, m)
-    flipped = sweeps.bbp_table(sizes=["200x100"], draws=10, seed=0)
+    flipped = table1.bbp_table(sizes=["200x100"], draws=10, seed=0)
     assert flipped["size"].iloc[0] == "200x100"
     np.testing.assert_allclose(flipped["phi"], small_table["phi"], rtol=1e-12)
 
 
 def test_bbp_table_reproduces_paper_table1(small_table):
-    cmp = sweeps.table1_comparison(small_table)
+    cmp = table1.table1_comparison(small_table)
     assert cmp["paper_phi"].notna().all()
     # per-draw sd of phi is <= 0.025 at 100x200 (phi_sd column), so the 10-draw mean has SE <= 0.008;
     # the paper's 100-draw mean adds SE 0.0025 and rounding 0.0005: 0.03 is > 3 combined SE
@@ -56,7 +56,7 @@ def test_bbp_table_reproduces_paper_table1(small_table):
 
 
 def test_bbp_table_with_bema_sigma():
-    table = sweeps.bbp_table(sizes=[(100, 200)], draws=4, seed=1, bema=True)
+    table = table1.bbp_table(sizes=[(100, 200)], draws=4, seed=1, bema=True)
     assert {"sigma_bema", "phi_hat_bema", "phi_hat_bema_sd"} <= set(table.columns)
     # BEMA on 100 singular values recovers sigma = 1 within a few percent; 0.1 is generous
     assert table["sigma_bema"].iloc[0] == pytest.approx(1.0, abs=0.1)
@@ -71,7 +71,7 @@ def _counts(law, seed: int = 1) -> pd.DataFrame:
 
 
 def test_growth_law_sqrt_is_sublinear_growth():
-    fit = sweeps.fit_growth_law(_counts(lambda n: 3.0 * np.sqrt(n)))
+    fit = growth_law.fit_growth_law(_counts(lambda n: 3.0 * np.sqrt(n)))
     # 75 rows with 10 % noise on log r over a 15-fold range of N: SE(kappa) ~ 0.013
     assert fit["kappa_ci_low"] < 0.5 < fit["kappa_ci_high"]
     assert fit["grows"] and fit["sublinear"]
@@ -82,7 +82,7 @@ def test_growth_law_sqrt_is_sublinear_growth():
 
 
 def test_growth_law_linear_is_not_sublinear():
-    fit = sweeps.fit_growth_law(_counts(lambda n: 0.1 * n))
+    fit = growth_law.fit_growth_law(_counts(lambda n: 0.1 * n))
     assert fit["kappa_ci_low"] < 1.0 < fit["kappa_ci_high"]
     assert fit["grows"] and not fit["sublinear"]
 
@@ -90,9 +90,9 @@ def test_growth_law_linear_is_not_sublinear():
 def test_growth_law_zero_handling():
     frame = _counts(lambda n: 2.0 + 0.0 * n)
     frame.loc[frame.index[:7], "spikes"] = 0
-    dropped = sweeps.fit_growth_law(frame, zeros="drop")
+    dropped = growth_law.fit_growth_law(frame, zeros="drop")
     assert dropped["n_zero"] == 7 and dropped["n_obs"] == 68
-    halved = sweeps.fit_growth_law(frame, zeros="add_half")
+    halved = growth_law.fit_growth_law(frame, zeros="add_half")
     assert halved["n_zero"] == 7 and halved["n_obs"] == 75
     # constant counts: dropping the zeros (which sit at N = 200, 400) leaves no trend ...
     assert not dropped["grows"]
@@ -103,13 +103,13 @@ def test_growth_law_zero_handling():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: sweeps.fit_growth_law(pd.DataFrame({"N": [100, 200], "spikes": [1, 2]})),
-        lambda: sweeps.fit_growth_law(_counts(np.sqrt), zeros="ignore"),
-        lambda: sweeps.fit_growth_law(pd.DataFrame({"N": [100] * 4, "seed": range(4), "spikes": [1, 2, 3, 4]})),
-        lambda: sweeps.bbp_table(sizes=[(100, 200)], thetas=(2.0, 3.0), draws=2),
-        lambda: sweeps.bbp_table(sizes=["100by200"], draws=2),
-        lambda: sweeps.bbp_table(sizes=[(100, 200)], draws=1),
-        lambda: sweeps.table1_comparison(pd.DataFrame({"size": ["100x200"]})),
+        lambda: growth_law.fit_growth_law(pd.DataFrame({"N": [100, 200], "spikes": [1, 2]})),
+        lambda: growth_law.fit_growth_law(_counts(np.sqrt), zeros="ignore"),
+        lambda: growth_law.fit_growth_law(pd.DataFrame({"N": [100] * 4, "seed": range(4), "spikes": [1, 2, 3, 4]})),
+        lambda: table1.bbp_table(sizes=[(100, 200)], thetas=(2.0, 3.0), draws=2),
+        lambda: table1.bbp_table(sizes=["100by200"], draws=2),
+        lambda: table1.bbp_table(sizes=[(100, 200)], draws=1),
+        lambda: table1.table1_comparison(pd.DataFrame({"size": ["100x200"]})),
     ],
 )
 def test_invalid_arguments_raise_value_error(call):

@@ -1,4 +1,6 @@
-"""Tests of rmtweights.train: recipe, loss scaling, reproducibility, resume, seed-batched training.
+"""Tests of training: rmtweights.train, train_batched, train_common, checkpoint and evaluate.
+
+Recipe, loss scaling, reproducibility, resume, seed-batched training.
 
 Everything runs on tiny synthetic data (8x8 images, 10 classes) and tiny widths, 1-2 epochs, on
 the CPU with one thread (the test machine is shared; OpenMP threads contending with other jobs
@@ -17,13 +19,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rmtweights import io, train
+from rmtweights import io
+from rmtweights.checkpoint import CHECKPOINT_KEYS, load_trained_model
+from rmtweights.evaluate import evaluate
+from rmtweights.train import train_model
+from rmtweights.train_batched import _stacked_dense_forward, train_seeds_batched
+from rmtweights.train_common import METRIC_COLUMNS, TrainConfig, index_batches, init_model, lr_at, seed_streams
 from rmtweights.data import load_dataset
 from rmtweights.models import build_model
 
 MODEL = "spike_mlp"
 KWARGS = {"width": 24}
-CONFIG = train.TrainConfig(epochs=2, batch_size=32, lr=0.05, momentum=0.5, weight_decay=1e-4, lr_decay=0.9,
+CONFIG = TrainConfig(epochs=2, batch_size=32, lr=0.05, momentum=0.5, weight_decay=1e-4, lr_decay=0.9,
                            eval_batch_size=200)
 
 
@@ -42,7 +49,7 @@ def data():
 
 
 def _run(data, tmp_path, name, seed=0, config=CONFIG, log=None, model=MODEL, kwargs=KWARGS):
-    return train.train_model(model, kwargs, data, config, seed, tmp_path / name, device="cpu", log=log)
+    return train_model(model, kwargs, data, config, seed, tmp_path / name, device="cpu", log=log)
 
 
 def _weights(path):
@@ -59,36 +66,36 @@ def _assert_same_weights(a, b):
 # config, recipes, schedule
 
 
-def test_recipes_build_configs():
-    configs = {name: train.TrainConfig(**recipe) for name, recipe in train.RECIPES.items()}
-    assert {"paper000", "paper000_alexnet", "paper001"} <= configs.keys()
-    # paper 000 Sec. 4: SGD lr 0.01, batch 64 (128 AlexNet), 30 epochs
-    assert (configs["paper000"].lr, configs["paper000"].batch_size, configs["paper000"].epochs) == (0.01, 64, 30)
-    assert configs["paper000_alexnet"].batch_size == 128
-    # paper 001 App. A: momentum 0.95, lr 0.001, decay 0.95, batch 32, L2 1e-4 (miniAlexNet)
-    p1 = configs["paper001"]
-    assert (p1.momentum, p1.lr, p1.lr_decay, p1.batch_size, p1.weight_decay) == (0.95, 0.001, 0.95, 32, 1e-4)
-    assert train.TrainConfig.from_dict(train.RECIPES["paper001"]) == p1
+def test_config_round_trips_through_a_plain_dict():
+    # paper 001 App. A, miniAlexNet: lr 0.001 decayed by 0.95 per epoch, momentum 0.95, batch 32, L2 1e-4
+    recipe = {"epochs": 100, "batch_size": 32, "lr": 0.001, "momentum": 0.95, "weight_decay": 1e-4, "lr_decay": 0.95}
+    config = TrainConfig.from_dict(recipe)
+    assert config == TrainConfig(**recipe)
+    assert (config.momentum, config.lr, config.lr_decay, config.batch_size, config.weight_decay) == \
+        (0.95, 0.001, 0.95, 32, 1e-4)
+    # to_dict holds every field (the defaults of the ones not given), and from_dict inverts it
+    assert config.to_dict() == {**TrainConfig().to_dict(), **recipe}
+    assert TrainConfig.from_dict(config.to_dict()) == config
 
 
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", 2.5), ("lr", -1.0), ("momentum", 1.0),
                                           ("weight_decay", -1e-4), ("lr_decay", 0.0), ("output_scale", 0.0)])
 def test_config_rejects_bad_values(field, value):
     with pytest.raises(ValueError, match=field):
-        train.TrainConfig(**{field: value})
+        TrainConfig(**{field: value})
 
 
 def test_config_from_dict_rejects_unknown_key():
     with pytest.raises(ValueError, match="learning_rate"):
-        train.TrainConfig.from_dict({"learning_rate": 0.1})
+        TrainConfig.from_dict({"learning_rate": 0.1})
 
 
 def test_lr_at_is_exponential_per_epoch():
-    config = train.TrainConfig(lr=0.001, lr_decay=0.95)
+    config = TrainConfig(lr=0.001, lr_decay=0.95)
     # closed form lr * decay**epoch, paper 001 App. A; exact up to float rounding of the power
-    assert [train.lr_at(config, e) for e in (0, 1, 10)] == pytest.approx([0.001, 0.00095, 0.001 * 0.95**10],
+    assert [lr_at(config, e) for e in (0, 1, 10)] == pytest.approx([0.001, 0.00095, 0.001 * 0.95**10],
                                                                         rel=1e-15)
-    assert train.lr_at(train.TrainConfig(), 29) == 0.01  # paper 000: constant
+    assert lr_at(TrainConfig(), 29) == 0.01  # paper 000: constant
 
 
 # ------------------------------------------------------------------------------------------------
@@ -100,19 +107,19 @@ def test_evaluate_zero_logits_gives_log_k_over_alpha_squared(data, alpha):
     # closed form: zero logits -> softmax uniform -> CE(alpha * 0) = ln K, loss = ln K / alpha^2 (eq. 3, paper 001)
     model = build_model(MODEL, data.input_shape, data.num_classes, **KWARGS)
     torch.nn.init.zeros_(model.fc3.weight)
-    loss, _ = train.evaluate(model, data.test_x, data.test_y, batch_size=128, output_scale=alpha)
+    loss, _ = evaluate(model, data.test_x, data.test_y, batch_size=128, output_scale=alpha)
     assert loss == pytest.approx(math.log(10) / alpha**2, rel=1e-6)  # float32 logits, float64 accumulation
 
 
 @pytest.mark.parametrize("alpha", [0.5, 5.0])
 def test_evaluate_matches_scaled_cross_entropy(data, alpha):
-    model = train.init_model(MODEL, KWARGS, data.input_shape, data.num_classes, seed=1)
+    model = init_model(MODEL, KWARGS, data.input_shape, data.num_classes, seed=1)
     model.train()
     with torch.no_grad():
         logits = model(data.test_x)
     expected = F.cross_entropy(alpha * logits, data.test_y).item() / alpha**2
     expected_acc = (logits.argmax(1) == data.test_y).double().mean().item()  # alpha > 0 keeps the argmax
-    loss, acc = train.evaluate(model, data.test_x, data.test_y, batch_size=97, output_scale=alpha)
+    loss, acc = evaluate(model, data.test_x, data.test_y, batch_size=97, output_scale=alpha)
     assert loss == pytest.approx(expected, rel=1e-5)  # chunked float64 sum vs one float32 mean
     assert acc == expected_acc
     assert model.training  # mode restored
@@ -121,10 +128,10 @@ def test_evaluate_matches_scaled_cross_entropy(data, alpha):
 def test_output_scale_controls_laziness(data, tmp_path):
     # paper 001 Sec. 5: alpha > 1 scales the updates down (lazy), alpha < 1 up (rich): the relative
     # weight change ||W - W0|| / ||W0|| of the hidden layer must be ordered rich > typical > lazy
-    config = train.TrainConfig(epochs=1, batch_size=32, lr=0.05)
+    config = TrainConfig(epochs=1, batch_size=32, lr=0.05)
     change = {}
     for alpha in (0.5, 1.0, 5.0):
-        cfg = train.TrainConfig(**{**config.to_dict(), "output_scale": alpha})
+        cfg = TrainConfig(**{**config.to_dict(), "output_scale": alpha})
         _run(data, tmp_path, f"a{alpha}", config=cfg)
         w0 = _weights(tmp_path / f"a{alpha}" / "init.pt")["fc2.weight"]
         w1 = _weights(tmp_path / f"a{alpha}" / "final.pt")["fc2.weight"]
@@ -144,7 +151,7 @@ def test_training_beats_chance_and_writes_checkpoints(data, tmp_path):
 
     # frame: one row per epoch, the documented columns, the decayed learning rate
     assert isinstance(metrics, pd.DataFrame)
-    assert tuple(metrics.columns) == train.METRIC_COLUMNS
+    assert tuple(metrics.columns) == METRIC_COLUMNS
     assert metrics["epoch"].tolist() == [1, 2]
     assert metrics["lr"].tolist() == pytest.approx([0.05, 0.045])
     assert len(lines) == 2 and lines[0].startswith("epoch 1/2")
@@ -158,7 +165,7 @@ def test_training_beats_chance_and_writes_checkpoints(data, tmp_path):
     run = tmp_path / "run"
     init, last, final = (io.load_checkpoint(run / f) for f in ("init.pt", "last.pt", "final.pt"))
     for ckpt in (init, last, final):
-        assert set(ckpt) == set(train.CHECKPOINT_KEYS)
+        assert set(ckpt) == set(CHECKPOINT_KEYS)
         assert ckpt["data_generator_state"].dtype == torch.uint8
     assert (init["epoch"], last["epoch"], final["epoch"]) == (0, 2, 2)
     assert init["metrics"] == [] and final["metrics"] == metrics.to_dict("records")
@@ -171,9 +178,9 @@ def test_training_beats_chance_and_writes_checkpoints(data, tmp_path):
     assert not torch.equal(init["model_state"]["fc1.weight"], final["model_state"]["fc1.weight"])
 
     # load_trained_model rebuilds the network; its accuracy is the last epoch's
-    model = train.load_trained_model(run / "final.pt")
+    model = load_trained_model(run / "final.pt")
     _assert_same_weights(model.state_dict(), final["model_state"])
-    assert train.evaluate(model, data.test_x, data.test_y)[1] == metrics["test_acc"].iloc[-1]
+    assert evaluate(model, data.test_x, data.test_y)[1] == metrics["test_acc"].iloc[-1]
 
 
 def test_same_seed_identical_different_seed_differs(data, tmp_path):
@@ -201,7 +208,7 @@ def _interrupt_after(n_epochs):
 
 
 def test_resume_after_interrupt_is_exact(data, tmp_path):
-    config = train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 3})
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 3})
     full = _run(data, tmp_path, "full", seed=2, config=config)
     with pytest.raises(Interrupt):
         _run(data, tmp_path, "cut", seed=2, config=config, log=_interrupt_after(1))
@@ -221,9 +228,9 @@ def test_resume_after_interrupt_is_exact(data, tmp_path):
 
 
 def test_incompatible_last_checkpoint_restarts(data, tmp_path):
-    _run(data, tmp_path, "run", seed=1, config=train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 1}))
+    _run(data, tmp_path, "run", seed=1, config=TrainConfig(**{**CONFIG.to_dict(), "epochs": 1}))
     lines = []
-    other = train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 1, "lr": 0.02})
+    other = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1, "lr": 0.02})
     _run(data, tmp_path, "run", seed=1, config=other, log=lines.append)
     assert "not resuming" in lines[0] and "config differs" in lines[0]
     _run(data, tmp_path, "fresh", seed=1, config=other)
@@ -234,9 +241,9 @@ def test_bad_arguments_raise(data, tmp_path):
     with pytest.raises(ValueError, match="seed"):
         _run(data, tmp_path, "x", seed=-1)
     with pytest.raises(ValueError, match="config"):
-        train.train_model(MODEL, KWARGS, data, {"epochs": 1}, 0, tmp_path / "x", log=None)
+        train_model(MODEL, KWARGS, data, {"epochs": 1}, 0, tmp_path / "x", log=None)
     with pytest.raises(ValueError, match="model_name"):
-        train.load_trained_model({"model_state": {}})
+        load_trained_model({"model_state": {}})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -251,13 +258,13 @@ SEEDS = [11, 12, 13]
     ("minialexnet", {"filters": (3, 4), "fc": (12, 8), "kernel_size": 3}),
 ])
 def test_batched_seeds_match_separate_training(data, tmp_path, model, kwargs):
-    config = train.TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})
     dirs = [tmp_path / f"batched{s}" for s in SEEDS]
-    frames = train.train_seeds_batched(model, kwargs, data, config, SEEDS, dirs, device="cpu", log=None)
+    frames = train_seeds_batched(model, kwargs, data, config, SEEDS, dirs, device="cpu", log=None)
     assert len(frames) == len(SEEDS)
     for seed, frame, folder in zip(SEEDS, frames, dirs):
         separate = _run(data, tmp_path, f"separate{seed}", seed=seed, config=config, model=model, kwargs=kwargs)
-        assert tuple(frame.columns) == train.METRIC_COLUMNS
+        assert tuple(frame.columns) == METRIC_COLUMNS
         # init.pt: identical, both come from init_model(seed)
         _assert_same_weights(_weights(folder / "init.pt"), _weights(tmp_path / f"separate{seed}" / "init.pt"))
         got, ref = _weights(folder / "final.pt"), _weights(tmp_path / f"separate{seed}" / "final.pt")
@@ -270,20 +277,20 @@ def test_batched_seeds_match_separate_training(data, tmp_path, model, kwargs):
         assert abs(frame["test_acc"].iloc[-1] - separate["test_acc"].iloc[-1]) <= 0.005
         assert abs(frame["train_loss"].iloc[-1] - separate["train_loss"].iloc[-1]) < 1e-4
         ckpt = io.load_checkpoint(folder / "final.pt")
-        assert set(ckpt) == set(train.CHECKPOINT_KEYS) and ckpt["seed"] == seed
+        assert set(ckpt) == set(CHECKPOINT_KEYS) and ckpt["seed"] == seed
         assert torch.equal(ckpt["data_generator_state"],
                            io.load_checkpoint(tmp_path / f"separate{seed}" / "final.pt")["data_generator_state"])
 
 
 def test_batched_resume_is_exact_and_mixed_epochs_fall_back(data, tmp_path):
     dirs = [tmp_path / f"full{s}" for s in SEEDS]
-    train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, dirs, device="cpu", log=None)
+    train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, dirs, device="cpu", log=None)
     cut = [tmp_path / f"cut{s}" for s in SEEDS]
     with pytest.raises(Interrupt):
-        train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, cut, device="cpu", log=_interrupt_after(1))
+        train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, cut, device="cpu", log=_interrupt_after(1))
     assert [io.load_checkpoint(d / "last.pt")["epoch"] for d in cut] == [1, 1, 1]
     lines = []
-    train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, cut, device="cpu", log=lines.append)
+    train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, cut, device="cpu", log=lines.append)
     assert any("resuming 3 seeds from epoch 1" in line for line in lines)
     for a, b in zip(dirs, cut):
         _assert_same_weights(_weights(a / "final.pt"), _weights(b / "final.pt"))  # same ops, same order
@@ -293,7 +300,7 @@ def test_batched_resume_is_exact_and_mixed_epochs_fall_back(data, tmp_path):
     with pytest.raises(Interrupt):
         _run(data, tmp_path, "mixed11", seed=11, log=_interrupt_after(1))
     lines = []
-    train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, mixed, device="cpu", log=lines.append)
+    train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, mixed, device="cpu", log=lines.append)
     assert any("one after another" in line for line in lines)
     for seed, folder in zip(SEEDS, mixed):
         _run(data, tmp_path, f"ref{seed}", seed=seed)
@@ -302,9 +309,9 @@ def test_batched_resume_is_exact_and_mixed_epochs_fall_back(data, tmp_path):
 
 def test_batched_rejects_bad_arguments(data, tmp_path):
     with pytest.raises(ValueError, match="distinct"):
-        train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, [1, 1], [tmp_path / "a", tmp_path / "b"], log=None)
+        train_seeds_batched(MODEL, KWARGS, data, CONFIG, [1, 1], [tmp_path / "a", tmp_path / "b"], log=None)
     with pytest.raises(ValueError, match="checkpoint dir"):
-        train.train_seeds_batched(MODEL, KWARGS, data, CONFIG, [1, 2], [tmp_path / "a"], log=None)
+        train_seeds_batched(MODEL, KWARGS, data, CONFIG, [1, 2], [tmp_path / "a"], log=None)
 
 
 def test_index_batches_follow_iterate_minibatches(data):
@@ -313,7 +320,7 @@ def test_index_batches_follow_iterate_minibatches(data):
 
     g1, g2 = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
     expected = list(iterate_minibatches(data.train_x, data.train_y, 100, shuffle=True, generator=g1))
-    got = list(train._index_batches(len(data.train_y), 100, g2, torch.device("cpu")))
+    got = list(index_batches(len(data.train_y), 100, g2, torch.device("cpu")))
     assert len(got) == len(expected) == 8  # 768 = 7 * 100 + 68
     for idx, (xb, yb) in zip(got, expected):
         assert torch.equal(data.train_x.index_select(0, idx), xb) and torch.equal(data.train_y[idx], yb)
@@ -321,20 +328,20 @@ def test_index_batches_follow_iterate_minibatches(data):
 
 
 def test_seed_streams_are_independent_and_stable():
-    streams = train.seed_streams(7)
+    streams = seed_streams(7)
     assert streams["init"] == 7
     assert len({streams["init"], streams["data"], streams["torch"]}) == 3
-    assert train.seed_streams(7) == streams and train.seed_streams(8) != streams
+    assert seed_streams(7) == streams and seed_streams(8) != streams
     assert np.all(np.array(list(streams.values())) >= 0)
 
 
 @pytest.mark.parametrize("model, kwargs, dense", [("mlp", {"hidden": [16, 8]}, True), (MODEL, KWARGS, True),
                                                    ("minialexnet", {"filters": (3, 4), "fc": (12, 8), "kernel_size": 3}, False)])
 def test_stacked_dense_forward_equals_vmap_for_mlps_only(data, model, kwargs, dense):
-    models = [train.init_model(model, kwargs, data.input_shape, data.num_classes, s) for s in SEEDS]
+    models = [init_model(model, kwargs, data.input_shape, data.num_classes, s) for s in SEEDS]
     params = {name: torch.stack([dict(m.named_parameters())[name] for m in models]).detach()
               for name, _ in models[0].named_parameters()}
-    forward = train._stacked_dense_forward(models[0])
+    forward = _stacked_dense_forward(models[0])
     assert (forward is not None) == dense
     if not dense:
         return
@@ -354,4 +361,4 @@ def test_stacked_dense_forward_handles_linear_layers_without_bias():
     assert "fc1.bias" not in params
     x = torch.randn(2, 4, 3, 2, 2)
     ref = torch.stack([m(xb) for m, xb in zip(models, x)]).detach()
-    torch.testing.assert_close(train._stacked_dense_forward(models[0])(params, x), ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(_stacked_dense_forward(models[0])(params, x), ref, rtol=1e-5, atol=1e-6)

@@ -1,4 +1,4 @@
-"""Tests of rmtweights.weights: round trips of every source format, every bad input, bounded memory."""
+"""Tests of the rmtweights.weights readers: round trips of every source format, every bad input, bounded memory."""
 
 from __future__ import annotations
 
@@ -17,17 +17,10 @@ from safetensors.torch import save_file
 from torch import nn
 
 import rmtweights
-from rmtweights.weights import (
-    BUFFER_DTYPES,
-    WEIGHT_DTYPES,
-    TensorEntry,
-    WeightsError,
-    list_entries,
-    open_weights,
-    select,
-    source_files,
-    strip_wrapper_prefixes,
-)
+from rmtweights.tensors import WEIGHT_DTYPES
+from rmtweights.weights.common import TensorEntry, WeightsError
+from rmtweights.weights.selection import select
+from rmtweights.weights.source import list_entries, open_weights, source_files
 
 
 def _state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -212,24 +205,14 @@ def test_source_files(tmp_path, kind):
         source_files(index)
 
 
-def test_strip_wrapper_prefixes():
-    assert strip_wrapper_prefixes("module._orig_mod.module.fc.weight") == "fc.weight"
-    assert strip_wrapper_prefixes("encoder.module.fc.weight") == "encoder.module.fc.weight"  # only leading ones
-    assert strip_wrapper_prefixes("modules.0.weight") == "modules.0.weight"
-
-
 def test_listing_safetensors_does_not_import_torch(tmp_path):
     """A workflow lists safetensors checkpoints when it builds its job graph: no torch import (~2 s, 0.5 GB)."""
     index, _ = _write_sharded(tmp_path, _state_dict(), 3, "safetensors")
-    code = ("import sys; from rmtweights.weights import list_entries, source_files; "
+    code = ("import sys; from rmtweights.weights.source import list_entries, source_files; "
             f"n = len(list_entries({str(index)!r})); source_files({str(index)!r}); print(n, 'torch' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(Path(rmtweights.__file__).parents[1])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == [str(len(_state_dict())), "False"]
-
-
-def test_dtype_tables_are_disjoint():
-    assert not set(WEIGHT_DTYPES) & set(BUFFER_DTYPES)
 
 
 # --------------------------------------------------------------------------- select
@@ -446,7 +429,7 @@ def test_unknown_name_and_closed_file(tmp_path):
 _CHILD = """
 import re, sys
 import scipy.linalg, torch
-from rmtweights.weights import open_weights
+from rmtweights.weights.source import open_weights
 kept = []
 if sys.argv[2] == "analyze":  # the whole per-layer analysis: spectra, bema fit, heavy tail, one tensor at a time
     from rmtweights.api import analyze_model

@@ -1,5 +1,7 @@
 """Tests for rmtweights.rmt.wigner: closed forms of paper 003 (eqs. 1.4, 1.8, 1.9) and seeded
-simulations of Theorems 2.1 and 2.2 of Afanasiev, Berlyand, Kiyashko (2025).
+simulations of Theorems 2.1 and 2.2 of Afanasiev, Berlyand, Kiyashko (2025), the latter through the
+sweeps of rmtweights.sweeps.wigner_outliers and outlier_error, the former through the test-only
+helper wigner_helpers.outlier_measure.
 
 Outlier fluctuation scale used in the tolerances below: for a GOE matrix (off-diagonal variance
 sigma^2) and a supercritical spike theta, sqrt(N) (lambda - Phi(theta)) is asymptotically Gaussian with
@@ -16,6 +18,9 @@ import scipy.integrate
 import scipy.stats
 
 from rmtweights.rmt import wigner
+from rmtweights.sweeps.outlier_error import error_summary, fit_error_rate
+from rmtweights.sweeps.wigner_outliers import outlier_sweep, peche_check
+from wigner_helpers import eigenvalues_above, outlier_measure
 
 UNIFORM = {"kind": "uniform", "low": -2.0, "high": 2.0}
 
@@ -160,7 +165,7 @@ def test_solvers_agree():
         wigner.top_eigenvalues(w, 4, "lanczos"), wigner.top_eigenvalues(w, 4, "eigh"), atol=1e-10
     )
     np.testing.assert_allclose(
-        wigner.eigenvalues_above(w, 2.5, 1, "lanczos"), wigner.eigenvalues_above(w, 2.5, 1, "eigh"), atol=1e-10
+        eigenvalues_above(w, 2.5, 1, "lanczos"), eigenvalues_above(w, 2.5, 1, "eigh"), atol=1e-10
     )
 
 
@@ -170,7 +175,7 @@ def sweep() -> pd.DataFrame:
     # 10 spikes equally spaced in [3, 5], sigma = 1, nu_0 = delta_0 (Theorem 2.2 of paper 003)
     kwargs = {"sigma": 1.0, "interval": (3.0, 5.0), "growth": "constant", "c": 10}
     return pd.concat(
-        [wigner.outlier_sweep([400, 3000], [0, 1], **kwargs), wigner.outlier_sweep([2000], [0], **kwargs)],
+        [outlier_sweep([400, 3000], [0, 1], **kwargs), outlier_sweep([2000], [0], **kwargs)],
         ignore_index=True,
     )
 
@@ -192,19 +197,19 @@ def test_outliers_follow_phi_at_n2000(sweep):
 
 
 def test_outlier_error_shrinks_with_n(sweep):
-    summary = wigner.error_summary(sweep)
+    summary = error_summary(sweep)
     assert list(summary.columns) == ["N", "seed", "r", "max_error", "mean_error"]
     by_n = summary.groupby("N")["mean_error"].mean()
     # expected ratio sqrt(3000/400) = 2.7 between the two seed-averaged errors
     assert by_n[3000] < by_n[400]
-    rate, intercept = wigner.fit_error_rate(summary)
+    rate, intercept = fit_error_rate(summary)
     # O(N^-1/2) fluctuations: rate -0.5; 5 (N, seed) rows over 3 sizes leave about +-0.2 of scatter
     assert -0.9 < rate < -0.2 and np.isfinite(intercept)
 
 
 def test_outliers_follow_phi_for_uniform_bulk():
     # nu_0 = U[-2, 2]: Phi differs from the delta_0 map by ~0.05 on [3, 3.5] (eq. (1.9))
-    frame = wigner.outlier_sweep([1500], [0, 1, 2], bulk=UNIFORM, interval=(3.0, 3.5), c=5)
+    frame = outlier_sweep([1500], [0, 1, 2], bulk=UNIFORM, interval=(3.0, 3.5), c=5)
     signed = (frame["lambda_W"] - frame["predicted"]).mean()
     naive = (frame["lambda_W"] - wigner.outlier_map(frame["lambda_S"].to_numpy())).mean()
     # mean of 15 outliers, sd ~0.035 each (spike near x* = 2.24 shrinks it further): SE ~0.01
@@ -216,7 +221,7 @@ def test_outliers_follow_phi_for_uniform_bulk():
 
 
 def test_peche_transition():
-    frame = wigner.peche_check([1000], [3.0, 0.5], 1.0, seeds=range(6))
+    frame = peche_check([1000], [3.0, 0.5], 1.0, seeds=range(6))
     assert list(frame.columns) == [
         "N", "seed", "theta", "sigma", "supercritical", "lambda_1", "limit", "abs_error",
     ]
@@ -230,7 +235,7 @@ def test_peche_transition():
 
 def test_outlier_measure_theorem_2_1():
     # r = round(sqrt(1200)) = 35 spikes in [3, 5] (growing rank, Assumption 2), 4 bins
-    frame = wigner.outlier_measure([1200], [0], growth="sqrt", c=1.0, n_bins=4)
+    frame = outlier_measure([1200], [0], growth="sqrt", c=1.0, n_bins=4)
     r = int(frame["r"].iloc[0])
     assert r == 35
     # every outlier lands in some bin and no bulk eigenvalue does
@@ -257,8 +262,8 @@ def test_outlier_measure_theorem_2_1():
         lambda: wigner.goe(10, 1.0, "seed"),
         lambda: wigner.deformation(3, [1.0, 2.0, 3.0]),
         lambda: wigner.deformation(5, [1.0], basis="haar"),
-        lambda: wigner.outlier_sweep([100], [0], solver="arpack"),
-        lambda: wigner.outlier_measure([100], [0], interval=(0.5, 3.0)),
+        lambda: outlier_sweep([100], [0], solver="arpack"),
+        lambda: outlier_measure([100], [0], interval=(0.5, 3.0)),
     ],
 )
 def test_invalid_arguments_raise_value_error(call):

@@ -176,7 +176,7 @@ def get_train_runtime(wildcards, attempt):
 def _weights_layout(study, model):
     """Tensor names of a weights source, split into jobs of `layers_per_job` layers (read from the file's
     header when the workflow is read; no tensor data is loaded)."""
-    from rmtweights.weights import plan_parts  # noqa: E402  (torch is imported only for .pt/.bin files)
+    from rmtweights.weights.parts import plan_parts  # noqa: E402  (torch is imported only for .pt/.bin files)
 
     spec = config["external"][study][model]
     return plan_parts(spec["weights"], include=spec["include"], exclude=spec["exclude"],
@@ -195,7 +195,7 @@ def get_weights_part(wildcards):
 
 def get_weights_files(wildcards):
     """The files a weights source reads (the file, or the index and its shards)."""
-    from rmtweights.weights import source_files
+    from rmtweights.weights.source import source_files
 
     return source_files(config["external"][wildcards.study][wildcards.model]["weights"])
 

@@ -46,11 +46,10 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse.linalg
@@ -75,12 +74,8 @@ __all__ = [
     "peche_limit",
     "predicted_outliers",
     "top_eigenvalues",
-    "eigenvalues_above",
-    "outlier_sweep",
-    "error_summary",
-    "fit_error_rate",
-    "peche_check",
-    "outlier_measure",
+    "parse_bulk",
+    "check_solver",
 ]
 
 GROWTHS = ("constant", "sqrt", "n_over_log")
@@ -107,13 +102,17 @@ def _check_size(N: int, name: str = "N") -> int:
     return int(N)
 
 
-def _check_solver(solver: str) -> None:
+def check_solver(solver: str) -> None:
+    """``ValueError`` unless ``solver`` is ``"eigh"`` or ``"lanczos"``."""
     if solver not in ("eigh", "lanczos"):
         raise ValueError(f"solver must be 'eigh' or 'lanczos', got {solver!r}")
 
 
-def _parse_bulk(bulk: BulkSpec) -> dict[str, Any]:
-    """Normalise a bulk specification to ``{"kind": "delta0"|"uniform"|"discrete", ...}``."""
+def parse_bulk(bulk: BulkSpec) -> dict[str, Any]:
+    """Normalise a bulk specification to ``{"kind": "delta0"|"uniform"|"discrete", ...}`` (``ValueError`` if bad).
+
+    A normalised specification is accepted again unchanged.
+    """
     if bulk is None:
         return {"kind": "delta0"}
     if isinstance(bulk, Mapping):
@@ -131,7 +130,7 @@ def _parse_bulk(bulk: BulkSpec) -> dict[str, Any]:
         if kind == "discrete":
             if set(bulk) != {"kind", "values"}:
                 raise ValueError(f"discrete bulk needs exactly 'values', got {dict(bulk)!r}")
-            return _parse_bulk(np.asarray(bulk["values"], dtype=float))
+            return parse_bulk(np.asarray(bulk["values"], dtype=float))
         raise ValueError(f"bulk kind must be 'delta0', 'uniform' or 'discrete', got {kind!r}")
     values = np.asarray(bulk, dtype=float).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)):
@@ -242,7 +241,7 @@ def bulk_eigenvalues(count: int, bulk: BulkSpec = None) -> np.ndarray:
     """
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
         raise ValueError(f"count must be a non-negative integer, got {count!r}")
-    nu0 = _parse_bulk(bulk)
+    nu0 = parse_bulk(bulk)
     p = (np.arange(count) + 0.5) / max(count, 1)
     if nu0["kind"] == "delta0":
         out = np.zeros(count)
@@ -428,7 +427,7 @@ def stieltjes(z: float | np.ndarray, nu0: BulkSpec = None) -> np.ndarray:
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
        perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    bulk = _parse_bulk(nu0)
+    bulk = parse_bulk(nu0)
     z, lo, hi = _outside_hull(z, bulk)
     if bulk["kind"] == "delta0":
         out = -1.0 / z  # eq. (1.4) of [1] with nu0 = delta_0
@@ -452,7 +451,7 @@ def stieltjes_derivative(z: float | np.ndarray, nu0: BulkSpec = None) -> np.ndar
     .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
        perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
-    bulk = _parse_bulk(nu0)
+    bulk = parse_bulk(nu0)
     z, lo, hi = _outside_hull(z, bulk)
     if bulk["kind"] == "delta0":
         out = 1.0 / z**2
@@ -495,7 +494,7 @@ def critical_spikes(sigma: float = 1.0, nu0: BulkSpec = None) -> tuple[float, fl
        perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     sigma = check_sigma(sigma)
-    bulk = _parse_bulk(nu0)
+    bulk = parse_bulk(nu0)
     lo, hi = _hull(bulk)
     if bulk["kind"] == "delta0":
         return -sigma, sigma
@@ -547,7 +546,7 @@ def outlier_map_inverse(x: float | np.ndarray, sigma: float = 1.0, nu0: BulkSpec
        perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
     """
     sigma = check_sigma(sigma)
-    bulk = _parse_bulk(nu0)
+    bulk = parse_bulk(nu0)
     x = np.asarray(x, dtype=float)
     left_edge, right_edge = bulk_edges(sigma, bulk)
     if np.any(np.isnan(x)) or np.any((x >= left_edge) & (x <= right_edge)):
@@ -635,7 +634,7 @@ def top_eigenvalues(w: np.ndarray, k: int, solver: Solver = "lanczos") -> np.nda
     products, :math:`O(N^2)` each, instead of the :math:`O(N^3)` reduction, and was about 8 times
     faster at N = 2000-3000 with 10 outliers (same eigenvalues to 1e-14).
     """
-    _check_solver(solver)
+    check_solver(solver)
     n = w.shape[0]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
         raise ValueError(f"k must be an integer in [1, {n}], got {k!r}")
@@ -647,291 +646,3 @@ def top_eigenvalues(w: np.ndarray, k: int, solver: Solver = "lanczos") -> np.nda
             w, eigvals_only=True, subset_by_index=[n - int(k), n - 1], driver="evr", check_finite=False
         )
     return np.sort(values)[::-1]
-
-
-def eigenvalues_above(w: np.ndarray, threshold: float, k_guess: int, solver: Solver = "lanczos") -> np.ndarray:
-    """All eigenvalues of the symmetric ``w`` above ``threshold``, descending.
-
-    ``"eigh"``: LAPACK ``syevr`` with ``subset_by_value``. ``"lanczos"``: :func:`top_eigenvalues` with
-    ``k_guess + 5`` eigenvalues, doubled until the smallest returned one is below ``threshold``.
-    """
-    _check_solver(solver)
-    n = w.shape[0]
-    if solver == "eigh":
-        values = scipy.linalg.eigh(
-            w, eigvals_only=True, subset_by_value=(threshold, np.inf), driver="evr", check_finite=False
-        )
-        return np.sort(values)[::-1]
-    k = min(max(int(k_guess), 0) + 5, n)
-    while True:
-        values = top_eigenvalues(w, k, solver)
-        if values[-1] <= threshold or k == n:
-            return values[values > threshold]
-        k = min(2 * k, n)
-
-
-def _as_int_list(values: Iterable[int] | int, name: str) -> list[int]:
-    items = [values] if isinstance(values, (int, np.integer)) else list(values)
-    if not items:
-        raise ValueError(f"{name} must not be empty")
-    for v in items:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must hold non-negative integers, got {v!r}")
-    return [int(v) for v in items]
-
-
-def outlier_sweep(
-    Ns: Iterable[int],
-    seeds: Iterable[int],
-    *,
-    sigma: float = 1.0,
-    interval: tuple[float, float] = (3.0, 5.0),
-    growth: str = "constant",
-    c: float = 10.0,
-    bulk: BulkSpec = None,
-    placement: Literal["equal", "uniform"] = "equal",
-    solver: Solver = "lanczos",
-) -> pd.DataFrame:
-    r"""Top eigenvalues of :math:`W = R/\sqrt N + S` against :math:`\Phi(\lambda_j(S))`, Theorem 2.2 of [1]_.
-
-    For each ``N`` and seed: :math:`r = ` :func:`spike_count` ``(N, growth, c)`` spikes from
-    :func:`spike_positions` on ``interval``, the bulk from ``bulk``, one draw of :math:`W`
-    (:func:`deformed_wigner`, generator ``numpy.random.default_rng([seed, N])``), and its top
-    :math:`r` eigenvalues, matched to the spikes by rank (eq. (2.2) of [1]_ orders both descending),
-    computed by :func:`top_eigenvalues` with ``solver``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (N, seed, j): ``N, seed, r, j`` (1-based rank), ``lambda_S`` (spike),
-        ``predicted`` (:func:`predicted_outliers`, i.e. :math:`\Phi(\lambda_S)` above the transition),
-        ``supercritical`` (bool), ``lambda_W``, ``abs_error`` :math:`|\lambda_W - \text{predicted}|`,
-        plus ``sigma, growth, c, bulk`` (a text label of the bulk).
-
-    References
-    ----------
-    .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
-    """
-    sigma = check_sigma(sigma)
-    Ns_list = _as_int_list(Ns, "Ns")
-    seeds_list = _as_int_list(seeds, "seeds")
-    bulk_spec = _parse_bulk(bulk)
-    _check_solver(solver)
-    if placement not in ("equal", "uniform"):
-        raise ValueError(f"placement must be 'equal' or 'uniform', got {placement!r}")
-    spike_count(max(max(Ns_list), 2), growth, c)  # validates growth and c once
-    spike_positions(1, interval)  # validates interval once
-    x_left, x_right = critical_spikes(sigma, bulk_spec)
-    label = _bulk_label(bulk_spec)
-    frames = []
-    for N in Ns_list:
-        r = spike_count(N, growth, c)
-        for seed in seeds_list:
-            gen = np.random.default_rng([seed, N])
-            spikes = spike_positions(r, interval, placement, gen)
-            w = deformed_wigner(N, spikes, sigma, bulk_spec, gen)
-            lam_w = top_eigenvalues(w, r, solver)
-            predicted = predicted_outliers(spikes, sigma, bulk_spec)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "N": N,
-                        "seed": seed,
-                        "r": r,
-                        "j": np.arange(1, r + 1),
-                        "lambda_S": spikes,
-                        "predicted": predicted,
-                        "supercritical": (spikes > x_right) | (spikes < x_left),
-                        "lambda_W": lam_w,
-                        "abs_error": np.abs(lam_w - predicted),
-                    }
-                )
-            )
-    out = pd.concat(frames, ignore_index=True)
-    out["sigma"], out["growth"], out["c"], out["bulk"] = sigma, growth, float(c), label
-    return out
-
-
-def _bulk_label(nu0: dict[str, Any]) -> str:
-    if nu0["kind"] == "delta0":
-        return "delta0"
-    if nu0["kind"] == "uniform":
-        return f"uniform[{nu0['low']:g},{nu0['high']:g}]"
-    return f"discrete[{nu0['values'].size} atoms]"
-
-
-def error_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per (N, seed) summary of an :func:`outlier_sweep` frame.
-
-    Returns columns ``N, seed, r, max_error, mean_error`` (over the spikes j).
-    """
-    missing = {"N", "seed", "r", "abs_error"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"frame lacks columns {sorted(missing)}")
-    grouped = frame.groupby(["N", "seed"], sort=True)
-    return grouped.agg(
-        r=("r", "first"), max_error=("abs_error", "max"), mean_error=("abs_error", "mean")
-    ).reset_index()
-
-
-def fit_error_rate(summary: pd.DataFrame, column: str = "mean_error") -> tuple[float, float]:
-    r"""Log-log least squares :math:`\log \text{err} = \text{intercept} + \text{rate}\cdot\log N`.
-
-    Every (N, seed) row of :func:`error_summary` is one observation (seeds are replicates).
-    Outlier fluctuations are :math:`O(N^{-1/2})` for finite rank, so ``rate`` near :math:`-1/2` is
-    expected. Returns ``(rate, intercept)``.
-    """
-    if column not in summary.columns or "N" not in summary.columns:
-        raise ValueError(f"summary needs columns 'N' and {column!r}, has {list(summary.columns)}")
-    n = summary["N"].to_numpy(dtype=float)
-    err = summary[column].to_numpy(dtype=float)
-    if np.unique(n).size < 2 or np.any(err <= 0) or np.any(~np.isfinite(err)):
-        raise ValueError("need at least two distinct N and positive finite errors to fit a rate")
-    rate, intercept = np.polyfit(np.log(n), np.log(err), 1)
-    return float(rate), float(intercept)
-
-
-def peche_check(
-    Ns: Iterable[int],
-    thetas: Iterable[float],
-    sigma: float = 1.0,
-    seeds: Iterable[int] = (0,),
-    *,
-    solver: Solver = "lanczos",
-) -> pd.DataFrame:
-    r"""Top eigenvalue of :math:`W = R/\sqrt N + \theta e_1 e_1^\top` against :func:`peche_limit` (eq. (1.8)).
-
-    One GOE draw per (N, seed) (``default_rng([seed, N])``) is shared by all thetas (common random
-    numbers, so differences between thetas are not noise). Below the transition the top eigenvalue
-    sits at :math:`2\sigma` up to Tracy-Widom fluctuations of order :math:`N^{-2/3}`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``N, seed, theta, sigma, supercritical, lambda_1, limit, abs_error``.
-
-    References
-    ----------
-    .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
-    .. [2] S. Péché, "The largest eigenvalue of small rank perturbations of Hermitian random
-       matrices", Probab. Theory Related Fields 134(1):127-173, 2006. :doi:`10.1007/s00440-005-0466-z`.
-    """
-    sigma = check_sigma(sigma)
-    Ns_list = _as_int_list(Ns, "Ns")
-    seeds_list = _as_int_list(seeds, "seeds")
-    theta_arr = np.asarray(list(thetas), dtype=float)
-    if theta_arr.size == 0 or not np.all(np.isfinite(theta_arr)):
-        raise ValueError(f"thetas must be a non-empty list of finite numbers, got {theta_arr!r}")
-    _check_solver(solver)
-    rows = []
-    for N in Ns_list:
-        if N < 3:
-            raise ValueError(f"Ns must be at least 3, got {N}")
-        for seed in seeds_list:
-            w = goe(N, sigma, np.random.default_rng([seed, N]))
-            w /= np.sqrt(N)  # eq. (1.2) of [1]
-            base = w[0, 0]
-            for theta in theta_arr:
-                w[0, 0] = base + theta  # S = theta e1 e1^T
-                lam = float(top_eigenvalues(w, 1, solver)[0])
-                limit = float(peche_limit(theta, sigma))
-                rows.append((N, seed, float(theta), sigma, bool(theta > sigma), lam, limit, abs(lam - limit)))
-    return pd.DataFrame(
-        rows, columns=["N", "seed", "theta", "sigma", "supercritical", "lambda_1", "limit", "abs_error"]
-    )
-
-
-def outlier_measure(
-    Ns: Iterable[int],
-    seeds: Iterable[int],
-    *,
-    sigma: float = 1.0,
-    interval: tuple[float, float] = (3.0, 5.0),
-    growth: str = "sqrt",
-    c: float = 1.0,
-    bulk: BulkSpec = None,
-    n_bins: int = 4,
-    placement: Literal["equal", "uniform"] = "equal",
-    solver: Solver = "lanczos",
-) -> pd.DataFrame:
-    r"""Theorem 2.1 of [1]_ on intervals: :math:`\frac Nr(\mu - \mu_0)(\Delta)` against
-    :math:`\nu_1(\omega_{\mu_0}(\Delta))`.
-
-    For :math:`\Delta` outside :math:`\operatorname{supp}\mu_0` we have :math:`\mu_0(\Delta) = 0`, so the
-    left side is the empirical count :math:`\#\{j: \lambda_j(W) \in \Delta\}/r`. On the right,
-    :math:`\nu_1 \approx \frac Nr(\nu - \nu_0)` (Assumption 3) restricted to the outlier region is the
-    spikes' counting measure divided by :math:`r`, and :math:`\omega_{\mu_0}(\Delta)` is the preimage
-    of :math:`\Delta` under :math:`\Phi` on the outlier branch (Lemma 4.1), computed by
-    :func:`outlier_map_inverse`:
-
-    .. math::
-
-        \mu_1(\Delta) = \nu_1(\omega_{\mu_0}(\Delta)) \quad\text{(eq. (2.1) of [1])}
-        \;\Longrightarrow\; \frac{\#\{j:\lambda_j(W)\in\Delta\}}{r} \approx
-        \frac{\#\{j:\lambda_j(S)\in\omega_{\mu_0}(\Delta)\}}{r}.
-
-    Because :math:`\Phi` is increasing beyond the critical point, the right side equals
-    :math:`\#\{j: \lambda_j(S) > x^*_+,\ \Phi(\lambda_j(S)) \in \Delta\}/r`; subcritical spikes are
-    excluded, as they create no outlier. The intervals are ``n_bins`` equal parts of
-    :math:`[\Phi(a), \Phi(b)]`, the lowest extended down to the midpoint between the bulk edge and
-    :math:`\Phi(a)`, the highest up to :math:`+\infty` (so every outlier falls in some bin).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (N, seed, bin): ``N, seed, r, bin, lo, hi, omega_lo, omega_hi, count_W, count_S,
-        mu1`` (count_W / r), ``nu1`` (count_S / r), ``abs_diff``.
-
-    References
-    ----------
-    .. [1] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-       perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
-    """
-    sigma = check_sigma(sigma)
-    Ns_list = _as_int_list(Ns, "Ns")
-    seeds_list = _as_int_list(seeds, "seeds")
-    bulk_spec = _parse_bulk(bulk)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
-    if placement not in ("equal", "uniform"):
-        raise ValueError(f"placement must be 'equal' or 'uniform', got {placement!r}")
-    _check_solver(solver)
-    spike_count(max(max(Ns_list), 2), growth, c)
-    spike_positions(1, interval)  # validates interval once
-    a, b = (float(v) for v in interval)
-    if not a < b:
-        raise ValueError(f"interval must have a < b for binning, got {interval!r}")
-    _, x_right = critical_spikes(sigma, bulk_spec)
-    _, right_edge = bulk_edges(sigma, bulk_spec)
-    if a <= x_right:
-        raise ValueError(
-            f"interval must lie beyond the critical spike {x_right:.6g} (outlier region), got {interval!r}"
-        )
-    phi_a, phi_b = float(outlier_map(a, sigma, bulk_spec)), float(outlier_map(b, sigma, bulk_spec))
-    edges = np.linspace(phi_a, phi_b, n_bins + 1)
-    edges[0] = (right_edge + phi_a) / 2.0
-    edges[-1] = np.inf
-    omega = outlier_map_inverse(edges, sigma, bulk_spec)
-    rows = []
-    for N in Ns_list:
-        r = spike_count(N, growth, c)
-        for seed in seeds_list:
-            gen = np.random.default_rng([seed, N])
-            spikes = spike_positions(r, interval, placement, gen)
-            w = deformed_wigner(N, spikes, sigma, bulk_spec, gen)
-            lam_w = eigenvalues_above(w, edges[0], r, solver)
-            for k in range(n_bins):
-                lo, hi = edges[k], edges[k + 1]
-                count_w = int(np.count_nonzero((lam_w > lo) & (lam_w <= hi)))
-                count_s = int(np.count_nonzero((spikes > omega[k]) & (spikes <= omega[k + 1])))  # eq. (2.1) of [1]
-                rows.append((N, seed, r, k, lo, hi, omega[k], omega[k + 1], count_w, count_s))
-    out = pd.DataFrame(
-        rows,
-        columns=["N", "seed", "r", "bin", "lo", "hi", "omega_lo", "omega_hi", "count_W", "count_S"],
-    )
-    out["mu1"] = out["count_W"] / out["r"]
-    out["nu1"] = out["count_S"] / out["r"]
-    out["abs_diff"] = (out["mu1"] - out["nu1"]).abs()
-    return out

@@ -18,7 +18,7 @@ import pandas as pd
 
 from rmtweights import prune
 from rmtweights.rmt.bbp import curve_k
-from rmtweights.train import evaluate
+from rmtweights.evaluate import evaluate
 
 __all__ = ["LOWRANK_COLUMNS", "prune_tables"]
 

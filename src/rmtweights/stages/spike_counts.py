@@ -19,7 +19,7 @@ import pandas as pd
 
 from rmtweights.stages.common import RUN_KEYS
 from rmtweights.stages.over_seeds import final_epochs, mean_sd, status_over_seeds
-from rmtweights.sweeps import fit_growth_law
+from rmtweights.sweeps.growth_law import fit_growth_law
 
 __all__ = ["SPIKE_METHODS", "spike_count_tables"]
 
@@ -33,7 +33,7 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
 
     Returns the counts (``spikes`` = s-hat mean, SD and seeds; ``bulk_fraction`` = 1 − s-hat/m; test
     accuracy; the seeds' range ``spikes_min``, ``spikes_max``; status and reason over seeds) and the fits of
-    :func:`rmtweights.sweeps.fit_growth_law` to the N x N layer's counts (``status`` "skipped" with
+    :func:`rmtweights.sweeps.growth_law.fit_growth_law` to the N x N layer's counts (``status`` "skipped" with
     the reason when they cannot be fitted, e.g. no spikes at most N).
     """
     trained = fits[(fits.state == "trained") & fits.method.isin(SPIKE_METHODS)].copy()

@@ -1,8 +1,8 @@
 """Rule ``extract_weights_part``: the spectra of one slice of a weights file's layers, without an architecture.
 
-A weights file (a state_dict, a safetensors file or a sharded checkpoint; :mod:`rmtweights.weights`)
+A weights file (a state_dict, a safetensors file or a sharded checkpoint; :mod:`rmtweights.weights.source`)
 is analysed tensor by tensor: each tensor named in the job's list is loaded on its own
-(memory-mapped where the format allows), classified (:func:`rmtweights.layers.classify`: matrices,
+(memory-mapped where the format allows), classified (:func:`rmtweights.tensors.classify`: matrices,
 embeddings, conv kernels; everything else a row with its reason), made into a matrix and decomposed,
 then released. Memory therefore follows the largest layer, not the model's size, and a model's
 layers can be spread over many jobs (``layers_per_job``).
@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rmtweights.layers import classify, tensor_layers
+from rmtweights.layers import tensor_layers
 from rmtweights.stages.spectra import spectra_tables
-from rmtweights.weights import open_weights
+from rmtweights.tensors import classify
+from rmtweights.weights.source import open_weights
 
 __all__ = ["gaussian_baseline", "weights_part_tables"]
 

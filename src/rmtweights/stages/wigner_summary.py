@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rmtweights.rmt.wigner import error_summary, fit_error_rate
+from rmtweights.sweeps.outlier_error import error_summary, fit_error_rate
 
 __all__ = ["wigner_summary_tables"]
 

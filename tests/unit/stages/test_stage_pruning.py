@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from rmtweights.data import load_dataset
+from rmtweights.evaluate import evaluate
 from rmtweights.rmt.bbp import curve_k
 from rmtweights.stages.pruning import LOWRANK_COLUMNS, prune_tables
-from rmtweights.train import evaluate, init_model
+from rmtweights.train_common import init_model
 
 #: (n, m) of each layer's oriented matrix (n >= m) for hidden [64, 32, 32] on 8 x 8 inputs, 10 classes
 SHAPES = {"fc1": (64, 64), "fc2": (64, 32), "fc3": (32, 32), "fc4": (32, 10)}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rmtweights.stages.spike_counts import spike_count_tables
-from rmtweights.sweeps import fit_growth_law
+from rmtweights.sweeps.growth_law import fit_growth_law
 
 KAPPA, C, DELTA = 0.5, 0.8, 0.1
 WIDTHS = {"N100": 100, "N200": 200, "N400": 400}

@@ -2,7 +2,7 @@
 
 The study tables are built from constructed per-run rows by the workflow's own aggregation
 (:func:`rmtweights.stages.aggregate.aggregate`, :func:`rmtweights.stages.spike_counts.spike_count_tables`,
-:func:`rmtweights.stages.wigner_summary.wigner_summary_tables`, :func:`rmtweights.sweeps.table1_comparison`),
+:func:`rmtweights.stages.wigner_summary.wigner_summary_tables`, :func:`rmtweights.sweeps.table1.table1_comparison`),
 so the summary is tested on the columns a run really writes.
 """
 
@@ -27,7 +27,7 @@ from rmtweights.stages.summary import (
     table_key,
 )
 from rmtweights.stages.wigner_summary import wigner_summary_tables
-from rmtweights.sweeps import table1_comparison
+from rmtweights.sweeps.table1 import table1_comparison
 
 STUDIES = {
     "demo": {"datasets": ["mnist"], "models": ["mlp"], "seeds": [0, 1, 2], "train": {"epochs": 2, "batch_size": 64},

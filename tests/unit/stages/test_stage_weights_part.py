@@ -10,8 +10,9 @@ import scipy.linalg
 import torch
 from safetensors.torch import save_file
 
-from rmtweights.layers import classify, layer_matrix
+from rmtweights.layers import layer_matrix
 from rmtweights.stages.weights_part import gaussian_baseline, weights_part_tables
+from rmtweights.tensors import classify
 
 MEAN, STD = 0.3, 2.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rmtweights.rmt.wigner import outlier_sweep, peche_check
+from rmtweights.sweeps.wigner_outliers import outlier_sweep, peche_check
 from rmtweights.stages.wigner_summary import wigner_summary_tables
 
 

@@ -1,13 +1,11 @@
-r"""Synthetic sweeps: the Table 1 check of [1]_ and the spike-count growth law of [2]_.
+r"""Table 1 of [1]_: the empirical squared cosine of a low-rank signal's singular vectors against eq. (4).
 
-* :func:`bbp_table` simulates the rank-2 model of Sec. 4 of [1]_,
-  :math:`X = \sum_i \theta_i u_i v_i^\top + Z/\sqrt n` with :math:`Z_{ij} \sim \mathcal N(0, \sigma^2)`,
-  and compares the empirical squared cosine :math:`\phi_i` of the shorter-side singular vectors with
-  :math:`\hat\phi_i` of eq. (4) of [1]_ (:func:`rmtweights.rmt.bbp.phi_hat`) evaluated at the
-  observed :math:`\gamma_i`; :data:`PAPER_TABLE1` and :func:`table1_comparison` put the published
-  values beside ours.
-* :func:`fit_growth_law` fits :math:`r(N) = c N^\kappa` to spike counts (Assumption 2 of [2]_ asks
-  :math:`r \to \infty` and :math:`r = o(N)`, i.e. :math:`0 < \kappa < 1` for a power law).
+:func:`bbp_table` simulates the rank-2 model of Sec. 4 of [1]_,
+:math:`X = \sum_i \theta_i u_i v_i^\top + Z/\sqrt n` with :math:`Z_{ij} \sim \mathcal N(0, \sigma^2)`,
+and compares the empirical squared cosine :math:`\phi_i` of the shorter-side singular vectors with
+:math:`\hat\phi_i` of eq. (4) of [1]_ (:func:`rmtweights.rmt.bbp.phi_hat`) evaluated at the
+observed :math:`\gamma_i`; :data:`PAPER_TABLE1` and :func:`table1_comparison` put the published
+values beside ours.
 
 Conventions (``docs/architecture.md``): a matrix is oriented :math:`n \times m` with :math:`n \ge m`,
 :math:`q = m/n`, :math:`\gamma = \text{sv}/\sqrt n`; :math:`\phi` is the squared cosine of the
@@ -17,9 +15,7 @@ References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating singular value thresholds for DNN weight
    matrices based on random matrix theory", preprint (paper 000; arXiv:2512.12911).
-.. [2] I. Afanasiev, L. Berlyand, M. Kiyashko, "Asymptotic behavior of eigenvalues of large rank
-   perturbations of large random matrices", preprint, 2025 (paper 003; arXiv:2507.12182).
-.. [3] F. Benaych-Georges, R. R. Nadakuditi, "The singular values and vectors of low rank
+.. [2] F. Benaych-Georges, R. R. Nadakuditi, "The singular values and vectors of low rank
    perturbations of large rectangular random matrices", J. Multivariate Anal. 111:120-135, 2012.
    :doi:`10.1016/j.jmva.2012.04.019`, arXiv:1103.2221.
 """
@@ -27,16 +23,15 @@ References
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.linalg
-import statsmodels.api as sm
 
 from rmtweights.rmt.bbp import phi_from_theta, phi_hat
 
-__all__ = ["PAPER_TABLE1", "bbp_table", "table1_comparison", "fit_growth_law"]
+__all__ = ["PAPER_TABLE1", "bbp_table", "table1_comparison"]
 
 # Table 1 of [1] (paper 000, Sec. 4): phi_i and phi_hat_i for (theta_1, theta_2) = (3, 2), sigma = 1,
 # each the average over 100 noise draws; copied by hand from Table 1 of paper 000.
@@ -105,7 +100,7 @@ def bbp_table(
         \hat\phi_i = \hat\phi(\gamma_i; \sigma, q) \quad\text{(eq. (4) of [1])},
 
     and ``phi_limit`` is the almost-sure limit :math:`1 - q(1 + t^2)/(t^2(t^2 + q))`,
-    :math:`t = \theta_i/\sigma` ([3]_, Sec. 3.1).
+    :math:`t = \theta_i/\sigma` ([2]_, Sec. 3.1).
 
     Parameters
     ----------
@@ -194,7 +189,7 @@ def bbp_table(
                 "phi_sd": phi.std(axis=0, ddof=1),
                 "phi_hat": phi_h.mean(axis=0),
                 "phi_hat_sd": phi_h.std(axis=0, ddof=1),
-                "phi_limit": phi_from_theta(theta_arr, sigma, q),  # [3], Sec. 3.1
+                "phi_limit": phi_from_theta(theta_arr, sigma, q),  # [2], Sec. 3.1
             }
         )
         if bema:
@@ -232,110 +227,3 @@ def table1_comparison(frame: pd.DataFrame) -> pd.DataFrame:
             "diff_phi_hat", "draws"]
     cols += [c for c in ("sigma_bema", "phi_hat_bema", "phi_hat_bema_sd") if c in out.columns]  # bema=True
     return out[cols]
-
-
-def fit_growth_law(
-    frame: pd.DataFrame,
-    *,
-    zeros: Literal["drop", "add_half"] = "drop",
-    level: float = 0.95,
-) -> dict[str, Any]:
-    r"""Fit :math:`r(N) = c N^\kappa` to spike counts by log-log OLS (Assumption 2 of [2]_).
-
-    .. math::
-
-        \log r_{N,s} = \log c + \kappa \log N + \varepsilon_{N,s},
-
-    one observation per (N, seed) row: seeds are replicates, the OLS standard errors treat the rows
-    as independent. Assumption 2 of [2]_ (:math:`r \to \infty`, :math:`r = o(N)`) holds for a power
-    law iff :math:`0 < \kappa < 1`: ``grows`` is "CI lower bound > 0", ``sublinear`` is "CI upper
-    bound < 1".
-
-    Zero counts have no logarithm. ``zeros="drop"`` (default) removes them and reports how many
-    (``n_zero``); conditioning on :math:`r > 0` overstates the small-N counts when zeros
-    concentrate there, biasing kappa downward. ``zeros="add_half"`` fits :math:`\log(r + 1/2)` on all
-    rows instead (the usual continuity correction); zeros clustered at small N then pull kappa
-    upward. Compare both when ``n_zero > 0``.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Columns ``N`` (matrix size > 1), ``seed`` and ``spikes`` (non-negative counts).
-    zeros : {"drop", "add_half"}
-        Handling of rows with ``spikes == 0``.
-    level : float
-        Confidence level of the intervals.
-
-    Returns
-    -------
-    dict
-        ``kappa, kappa_se, kappa_ci_low, kappa_ci_high, kappa_pvalue`` (H0: kappa = 0),
-        ``kappa_pvalue_linear`` (H0: kappa = 1), ``log_c, log_c_pvalue, c, c_ci_low, c_ci_high,
-        r_squared, n_obs, n_sizes, n_seeds, n_zero, zeros, level, grows, sublinear, verdict``.
-    """
-    missing = {"N", "seed", "spikes"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"frame lacks columns {sorted(missing)}")
-    if zeros not in ("drop", "add_half"):
-        raise ValueError(f"zeros must be 'drop' or 'add_half', got {zeros!r}")
-    level = float(level)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    n_vals = frame["N"].to_numpy(dtype=float)
-    spikes = frame["spikes"].to_numpy(dtype=float)
-    if np.any(~np.isfinite(n_vals)) or np.any(n_vals <= 1):
-        raise ValueError(f"N must be finite and > 1, got {sorted(set(n_vals.tolist()))!r}")
-    if np.any(~np.isfinite(spikes)) or np.any(spikes < 0):
-        raise ValueError("spikes must be finite non-negative counts")
-    is_zero = spikes == 0
-    n_zero = int(is_zero.sum())
-    if zeros == "drop":
-        keep = ~is_zero
-        y = np.log(spikes[keep])
-    else:
-        keep = np.ones_like(is_zero)
-        y = np.log(spikes + 0.5)
-    x = np.log(n_vals[keep])
-    if np.unique(x).size < 2 or y.size < 3:
-        raise ValueError(
-            f"need at least 3 rows over 2 distinct N after handling zeros ({n_zero} zero rows, zeros={zeros!r})"
-        )
-    result = sm.OLS(y, sm.add_constant(x)).fit()
-    ci = result.conf_int(alpha=1.0 - level)
-    log_c, kappa = (float(v) for v in result.params)
-    kappa_lo, kappa_hi = (float(v) for v in ci[1])
-    logc_lo, logc_hi = (float(v) for v in ci[0])
-    p_linear = float(np.asarray(result.t_test(([0.0, 1.0], 1.0)).pvalue).item())  # H0: kappa = 1
-    grows = kappa_lo > 0
-    sublinear = kappa_hi < 1
-    pct = f"{100 * level:g}%"
-    span = f"kappa = {kappa:.3f} [{pct} CI {kappa_lo:.3f}, {kappa_hi:.3f}]"
-    if grows and sublinear:
-        verdict = f"r(N) grows sublinearly ({span}): consistent with Assumption 2 (r -> inf, r = o(N))"
-    elif grows:
-        verdict = f"r(N) grows, but linear growth is not excluded ({span}): r = o(N) not supported"
-    else:
-        verdict = f"no significant growth of r(N) ({span}): the finite-rank regime is not excluded"
-    return {
-        "kappa": kappa,
-        "kappa_se": float(result.bse[1]),
-        "kappa_ci_low": kappa_lo,
-        "kappa_ci_high": kappa_hi,
-        "kappa_pvalue": float(result.pvalues[1]),
-        "kappa_pvalue_linear": p_linear,
-        "log_c": log_c,
-        "log_c_pvalue": float(result.pvalues[0]),
-        "c": float(np.exp(log_c)),
-        "c_ci_low": float(np.exp(logc_lo)),
-        "c_ci_high": float(np.exp(logc_hi)),
-        "r_squared": float(result.rsquared),
-        "n_obs": int(y.size),
-        "n_sizes": int(np.unique(x).size),
-        "n_seeds": int(frame["seed"].nunique()),
-        "n_zero": n_zero,
-        "zeros": zeros,
-        "level": level,
-        "grows": bool(grows),
-        "sublinear": bool(sublinear),
-        "verdict": verdict,
-    }
