@@ -17,14 +17,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from rmtweights.methods import THRESHOLD_METHODS
 from rmtweights.stages.common import RUN_KEYS
 from rmtweights.stages.over_seeds import final_epochs, mean_sd, status_over_seeds
 from rmtweights.sweeps import fit_growth_law
 
 __all__ = ["SPIKE_METHODS", "spike_count_tables"]
 
-#: The thresholds whose spike counts are fitted (the two estimators of paper 000's threshold).
-SPIKE_METHODS = ("bema", "gb")
+#: The thresholds whose spike counts are fitted (the estimators that give paper 000's threshold).
+SPIKE_METHODS = THRESHOLD_METHODS
 
 
 def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,

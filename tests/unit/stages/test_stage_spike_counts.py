@@ -25,8 +25,8 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     for variant, N in WIDTHS.items():
         for seed in (0, 1):
             run = {**KEYS, "variant": variant, "seed": seed}
-            for method in ("bema", "gb", "mp_fit"):
-                fc2 = {"bema": _count(N, seed), "gb": 0.0, "mp_fit": np.nan}[method]  # gb finds no spike
+            for method in ("bema", "gb", "modified_mp"):
+                fc2 = {"bema": _count(N, seed), "gb": 0.0, "modified_mp": np.nan}[method]  # gb finds no spike
                 fits.append({**run, "state": "trained", "layer": "fc2", "method": method, "n": N, "m": N,
                              "s_hat": fc2, "status": "ok", "reason": ""})
                 failed = N == 100 and seed == 1 and method == "bema"
@@ -67,7 +67,7 @@ def test_no_spikes_gives_a_skipped_row_with_the_reason():
 def test_counts_table():
     fits, training = _frames()
     counts, _ = spike_count_tables(fits, training, WIDTHS)
-    assert set(counts.method) == {"bema", "gb"}  # mp_fit has no threshold: not counted
+    assert set(counts.method) == {"bema", "gb"}  # modified_mp has no threshold: not counted
     assert len(counts) == 3 * 2 * 2  # N x layer x method
     counts = counts.set_index(["N", "layer", "method"])
     for N in WIDTHS.values():
