@@ -1,8 +1,10 @@
-"""Stage write_summary: each paper's block shows our numbers beside the paper's, verdicts follow the numbers.
+"""Stage write_summary (rmtweights.stages.write_summary over rmtweights.summary): each paper's block
+shows our numbers beside the paper's, verdicts follow the numbers.
 
 The study tables are built from constructed per-run rows by the workflow's own aggregation
 (:func:`rmtweights.stages.aggregate.aggregate`, :func:`rmtweights.stages.spike_counts.spike_count_tables`,
-:func:`rmtweights.stages.wigner_summary.wigner_summary_tables`, :func:`rmtweights.sweeps.table1_comparison`),
+:func:`rmtweights.stages.summarise_wigner_outliers.wigner_summary_tables`,
+:func:`rmtweights.sweeps.table1_comparison`),
 so the summary is tested on the columns a run really writes.
 """
 
@@ -17,16 +19,9 @@ import pytest
 
 from rmtweights.stages.aggregate import aggregate
 from rmtweights.stages.spike_counts import spike_count_tables
-from rmtweights.stages.summary import (
-    PT_REST_MAX,
-    R_REPRODUCED,
-    Verdict,
-    combine_verdicts,
-    rejections_by_chance,
-    summary_markdown,
-    table_key,
-)
-from rmtweights.stages.wigner_summary import wigner_summary_tables
+from rmtweights.stages.summarise_wigner_outliers import wigner_summary_tables
+from rmtweights.stages.write_summary import summary_markdown, table_key
+from rmtweights.summary.verdicts import PT_REST_MAX, R_REPRODUCED, Verdict, combine_verdicts, rejections_by_chance
 from rmtweights.sweeps import table1_comparison
 
 STUDIES = {
@@ -65,8 +60,8 @@ def correlation_table(r_implied, r_fixed=(-0.6, -0.5, -0.4), model="mlp", datase
             for reading, r in (("implied", ri), ("fixed", rf)):
                 rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method=method,
                                  reading=reading, k=102, pearson_r=r, status="ok", reason=""))
-        rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method="mp_fit", reading="implied",
-                         k=0, pearson_r=np.nan, status="skipped", reason="mp_fit gives no threshold"))
+        rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method="modified_mp", reading="implied",
+                         k=0, pearson_r=np.nan, status="skipped", reason="modified_mp gives no threshold"))
     return aggregate("correlation", {"correlation": pd.DataFrame(rows)})
 
 
@@ -90,7 +85,7 @@ def table2_table(fc2_shat=20, fc1_shat=40):
         rows.append(fit_rows("demo", "base", seed, "fc2", 512, fc2_shat - 2, 0.93, method="gb"))
         rows.append(fit_rows("demo", "base", seed, "fc1", 784, fc1_shat, 0.90, n=1024))
         rows.append(fit_rows("demo", "base", seed, "fc1", 784, fc1_shat, 0.89, method="gb", n=1024))
-        rows.append(fit_rows("demo", "base", seed, "fc1", 784, None, np.nan, method="mp_fit", n=1024))
+        rows.append(fit_rows("demo", "base", seed, "fc1", 784, None, np.nan, method="modified_mp", n=1024))
         rows.append(fit_rows("demo", "base", seed, "fc4", 10, None, np.nan, status="skipped",
                              reason="m=10 <= min_dim=10: too few singular values"))
     return aggregate("table2", {"mp_fit": with_int_counts(pd.DataFrame(rows))})

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmtweights.rmt.wigner import outlier_sweep, peche_check
-from rmtweights.stages.wigner_summary import wigner_summary_tables
+from rmtweights.stages.summarise_wigner_outliers import wigner_summary_tables
 
 
 @pytest.fixture(scope="module")
