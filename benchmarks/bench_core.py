@@ -71,7 +71,7 @@ def main() -> None:
     sv = result.sv
     rows = [("spectrum: layer_spectrum (float64 Gram eigenvalues)", t_svd)]
     results = {}
-    for method in ("bema", "gb", "mp_fit"):
+    for method in ("bema", "gb", "modified_mp"):
         t_spec, res = best_of(lambda: analyze_spectrum(sv, n, m, method), args.repeats)
         results[method] = res
         rows.append((f"analyze_spectrum(sv, method={method!r})", t_spec))

@@ -16,7 +16,7 @@ drift on a shared machine hits them alike):
   power-law fit of its eigenvalues);
 * (b) ``ww.WeightWatcher(model=model).analyze(mp_fit=True)``: the same plus its Marchenko–Pastur fit;
 * (c) ``analyze_model(model, methods=["bema"], n_bootstrap=0)``: ours, essential;
-* (d) ``analyze_model(model)``: ours, full (bema, gb, mp_fit; 50 bootstrap samples of the
+* (d) ``analyze_model(model)``: ours, full (bema, gb, modified_mp; 50 bootstrap samples of the
   power-law goodness of fit);
 
 then where our time goes, in the same child process: the spectrum
@@ -194,7 +194,8 @@ def child_ours(args: argparse.Namespace) -> dict:
     sys.path.insert(0, str(HERE))
     import bench_spectrum  # noqa: E402  (the candidates and the accuracy rule of the floor)
 
-    from rmtweights.api import DEFAULT_METHODS, _module_layers, analyze_model
+    from rmtweights.api import _module_layers, analyze_model
+    from rmtweights.methods import METHOD_NAMES
     from rmtweights.stages.heavy_tail import heavy_tail_table
     from rmtweights.stages.mp_fit import fit_tables
     from rmtweights.stages.spectra import spectra_tables
@@ -214,7 +215,7 @@ def child_ours(args: argparse.Namespace) -> dict:
         "spectrum": spectrum,
         "layers": lambda: [layer.matrix for layer in _module_layers(model, "spatial", None, None)],
         "fits_essential": lambda: fit_tables(spectra, ["bema"], curve=False),
-        "fits_full": lambda: fit_tables(spectra, DEFAULT_METHODS, curve=False),
+        "fits_full": lambda: fit_tables(spectra, METHOD_NAMES, curve=False),
         "tail_essential": lambda: heavy_tail_table(spectra, n_bootstrap=0),
         "tail_full": lambda: heavy_tail_table(spectra, n_bootstrap=50),
     }
@@ -293,7 +294,7 @@ def report(ww: dict, ours: dict, repeats: int) -> None:
     rows = [("(a) WW analyze()  [default: SVD + power-law fit]", a),
             ("(b) WW analyze(mp_fit=True)", b),
             ("(c) ours analyze_model(model, methods=['bema'], n_bootstrap=0)  [essential]", c),
-            ("(d) ours analyze_model(model)  [full: bema, gb, mp_fit; 50 bootstrap]", d)]
+            ("(d) ours analyze_model(model)  [full: bema, gb, modified_mp; 50 bootstrap]", d)]
     width = max(len(r[0]) for r in rows) + 2
     for label, sec in rows:
         print(f"  {label:<{width}}{sec:8.3f} s")

@@ -6,8 +6,9 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, plots
+from rmtweights import io
+from rmtweights.stages.plot_avew_accuracy import plot_avew_accuracy
 
-fig = plots.avew_accuracy_figure(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
-                                 io.read_parquet(snakemake.input.fits), snakemake.params.layer)
+fig = plot_avew_accuracy(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
+                         io.read_parquet(snakemake.input.fits), snakemake.params.layer)
 io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

@@ -6,9 +6,10 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, plots
+from rmtweights import io
+from rmtweights.stages.plot_comparison import plot_comparison
 
 spectra, fits = io.read_parquets(snakemake.input.spectra), io.read_parquets(snakemake.input.fits)
-fig = plots.comparison_figure(spectra, fits, snakemake.params.key, table=io.read_parquet(snakemake.input.table),
-                              layer=snakemake.params.layer)
+fig = plot_comparison(spectra, fits, io.read_parquet(snakemake.input.table), snakemake.params.key,
+                      snakemake.params.layer)
 io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

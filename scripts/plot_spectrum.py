@@ -6,7 +6,8 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, plots
+from rmtweights import io
+from rmtweights.stages.plot_spectrum import plot_spectrum
 
-fig = plots.spectrum_figure(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
+fig = plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
 io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

@@ -6,7 +6,8 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, plots
+from rmtweights import io
+from rmtweights.stages.plot_spike_counts import plot_spike_counts
 
-fig = plots.spike_count_figure(io.read_parquet(snakemake.input.counts), io.read_parquet(snakemake.input.growth))
+fig = plot_spike_counts(io.read_parquet(snakemake.input.counts), io.read_parquet(snakemake.input.growth))
 io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

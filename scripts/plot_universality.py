@@ -6,10 +6,9 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, plots
+from rmtweights import io
+from rmtweights.stages.plot_universality import plot_universality
 
-fig = plots.universality_figure(io.read_parquet(snakemake.input.spacings),
-                                io.read_parquet(snakemake.input.number_variance),
-                                io.read_parquet(snakemake.input.porter_thomas),
-                                summary=io.read_parquet(snakemake.input.summary))
+fig = plot_universality(io.read_parquet(snakemake.input.spacings), io.read_parquet(snakemake.input.number_variance),
+                        io.read_parquet(snakemake.input.porter_thomas), io.read_parquet(snakemake.input.summary))
 io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)

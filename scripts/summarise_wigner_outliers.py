@@ -6,12 +6,12 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, plots
-from rmtweights.stages.wigner_summary import wigner_summary_tables
+from rmtweights import io
+from rmtweights.stages.summarise_wigner_outliers import summarise_wigner_outliers
 
 out = snakemake.output
-errors, peche, rate = wigner_summary_tables(io.read_parquet(snakemake.input.outliers),
-                                            io.read_parquet(snakemake.input.peche))
+errors, peche, fig = summarise_wigner_outliers(io.read_parquet(snakemake.input.outliers),
+                                               io.read_parquet(snakemake.input.peche))
 io.write_table(errors, out.errors, csv=out.errors_csv, markdown=out.errors_md)
 io.write_table(peche, out.peche, csv=out.peche_csv, markdown=out.peche_md)
-io.save_figure(plots.wigner_error_figure(errors, rate), out.png, out.pdf)
+io.save_figure(fig, out.png, out.pdf)

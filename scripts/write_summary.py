@@ -7,7 +7,7 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.summary import summary_markdown, table_key
+from rmtweights.stages.write_summary import summary_markdown, table_key
 
 tables = {table_key(path): io.read_parquet(path) for path in snakemake.input.tables}
 text = summary_markdown(tables, studies=snakemake.params.studies, sweeps=snakemake.params.sweeps)

@@ -6,7 +6,8 @@ Pipeline (Sec. 3 of [1]_, conventions of ``docs/architecture.md``):
 2. singular values accurate in float64 (:func:`rmtweights.spectrum.layer_spectrum`; from a matrix:
    :func:`rmtweights.api.analyze_matrix`), :math:`\\gamma_i = \\mathrm{sv}_i / \\sqrt n` sorted descending;
 3. :math:`\\hat\\sigma` by BEMA, Gaussian broadening or the modified MP fit
-   (:mod:`rmtweights.rmt.estimators`);
+   (:mod:`rmtweights.methods`, :mod:`rmtweights.rmt.estimators`; one dispatch by name:
+   :func:`estimate_sigma`);
 4. threshold :math:`\\gamma_+` (Tracy–Widom corrected edge, eq. (3) of [1]_, or the Gavish–Donoho
    hard threshold), :math:`\\hat s = \\#\\{\\gamma_i > \\gamma_+\\}`;
 5. :math:`\\hat\\theta_i`, :math:`\\hat\\phi_i` (eq. (4)) and :math:`\\mathrm{Ave}_w` (eq. (6)).
@@ -27,19 +28,21 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
 from rmtweights.checks import check_a, check_open_unit
+from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA, DEFAULT_BETA, check_method
 from rmtweights.rmt.bbp import ave_w, phi_hat, theta_hat
-from rmtweights.rmt.estimators import METHODS, InsufficientDataError, estimate_sigma, modified_mp_fit
+# the module of the functions the registry names: its code is part of every fit's fingerprint
+from rmtweights.rmt.estimators import InsufficientDataError
 from rmtweights.rmt.threshold import count_spikes, gavish_donoho_threshold, mp_threshold
 
-__all__ = ["MatrixAnalysis", "analyze_spectrum", "check_options", "not_analysed", "THRESHOLDS", "THRESHOLD_METHODS",
-           "FRAME_COLUMNS"]
+__all__ = ["MatrixAnalysis", "analyze_spectrum", "check_options", "not_analysed", "estimate_sigma", "SigmaEstimate",
+           "THRESHOLDS", "FRAME_COLUMNS"]
 
 #: Threshold rules: "tw" = eq. (3) of paper 000 (Tracy–Widom corrected MP edge);
 #: "gd" = Gavish–Donoho optimal hard threshold for known sigma (at sigma-hat).
@@ -62,12 +65,13 @@ class MatrixAnalysis:
         m / n.
     sigma : float
         Estimated noise standard deviation :math:`\\hat\\sigma` (NaN unless ``status == "ok"``); for
-        ``mp_fit`` the amplitude of the modified MP fit (:data:`THRESHOLD_METHODS`).
+        ``modified_mp`` the amplitude of the modified MP fit
+        (:data:`rmtweights.methods.THRESHOLD_METHODS`).
     gamma_plus : float
         Threshold :math:`\\gamma_+` in gamma units (NaN unless ok).
     s_hat : int
         Number of gammas above ``gamma_plus``; -1 when there is none (not ok, or a method without a
-        threshold: :data:`THRESHOLD_METHODS`).
+        threshold: :data:`rmtweights.methods.THRESHOLD_METHODS`).
     ave_w : float
         Eq. (6) of paper 000; NaN when ``s_hat == 0`` or not ok.
     gammas : numpy.ndarray
@@ -75,9 +79,10 @@ class MatrixAnalysis:
     theta_hat, phi_hat : numpy.ndarray
         Eq. (4) per gamma (NaN / 0 below the transition; NaN everywhere unless ok).
     method : str
-        "bema", "gb" or "mp_fit".
+        A name of :data:`rmtweights.methods.METHODS`: "bema", "gb" or "modified_mp".
     params : dict
-        alpha, beta, a, threshold (and, for "mp_fit", ``fraction_mp`` and the fitted edge ``nu_max``).
+        alpha, beta, a, threshold (and the method's ``records``: for "modified_mp", ``fraction_mp``
+        and the fitted edge ``nu_max``).
     gd_threshold : float
         Gavish–Donoho hard threshold at :math:`\\hat\\sigma`
         (:func:`rmtweights.rmt.threshold.gavish_donoho_threshold`; NaN unless ok).
@@ -153,8 +158,7 @@ class MatrixAnalysis:
 
 def check_options(method: str, alpha: float, beta: float, a: int, threshold: str) -> None:
     """``ValueError`` naming the first bad option of :func:`analyze_spectrum` (checked once, up front)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_method(method)
     if threshold not in THRESHOLDS:
         raise ValueError(f"threshold must be one of {THRESHOLDS}, got {threshold!r}")
     check_open_unit("alpha", alpha, 0.5)
@@ -180,30 +184,40 @@ def _rank_tolerance(gammas: np.ndarray, n: int) -> float:
     return 10.0 * n * np.finfo(np.float64).eps * float(gammas[0]) if gammas.size else 0.0
 
 
-def _estimate(gammas: np.ndarray, q: float, method: str, alpha: float, a: int,
-              params: dict[str, Any]) -> float:
-    """sigma-hat by ``method`` (every estimator that starts from BEMA gets the same ``alpha``); the
-    modified MP fit also records its fitted edge ``nu_max`` and ``fraction_mp`` in ``params``."""
-    if method == "mp_fit":
-        fit = modified_mp_fit(gammas, q, a=a, alpha=alpha)
-        params.update(fraction_mp=float(fit.fraction_mp), nu_max=float(fit.nu_max))
-        return float(fit.sigma)
-    return float(estimate_sigma(gammas, q, method, alpha=alpha, a=a))
+class SigmaEstimate(NamedTuple):
+    """:func:`estimate_sigma`'s result: sigma and the values the method records besides it."""
+
+    sigma: float
+    records: dict[str, float]
 
 
-#: Methods whose sigma is a noise level that eq. (3) of [1]_ can use. The modified MP fit (Sec. 4 of
-#: paper 001) is not one of them: with the lower edge fixed at the smallest value and the upper edge
-#: nu_+ free, the density's mass is free too, and its sigma is an amplitude that absorbs the part of the
-#: spectrum that is not MP. Its fitted edge is no substitute either: on pure Gaussian noise
-#: nu_+/(1 + sqrt q) comes out about 1 % below the true sigma (400 x 200 ... 1000 x 500, 10 seeds
-#: each), which puts eq. (3)'s threshold below the Tracy-Widom quantile and reports spikes in 5 to 13
-#: of 20 noise matrices instead of the design level beta = 10 %. Its row therefore reports the fit
-#: (sigma, nu_max, fraction_mp) and no threshold, s-hat, theta-hat, phi-hat or Ave_w.
-THRESHOLD_METHODS: tuple[str, ...] = ("bema", "gb")
+def estimate_sigma(gammas: ArrayLike, q: float, method: str, *, alpha: float = DEFAULT_ALPHA,
+                   a: int = DEFAULT_A) -> SigmaEstimate:
+    """sigma-hat by the estimator named ``method`` (:data:`rmtweights.methods.METHODS`): the one
+    dispatch by name.
+
+    The registry entry names the function and the options it takes (every estimator that starts
+    from BEMA gets the same ``alpha``); a function that returns a fit rather than a number gives
+    its ``sigma`` and the attributes the entry ``records`` (the modified MP fit: ``fraction_mp`` and
+    the fitted upper edge ``nu_max``).
+
+    Raises
+    ------
+    ValueError
+        An unknown (or renamed) method, or bad ``q``, ``alpha``, ``a``.
+    rmtweights.rmt.estimators.InsufficientDataError
+        Too small or degenerate a spectrum.
+    """
+    spec = check_method(method)
+    options = {"alpha": check_open_unit("alpha", alpha, 0.5), "a": check_a(a)}
+    fit = spec.load()(gammas, q, **{name: options[name] for name in spec.options})
+    if not spec.records:
+        return SigmaEstimate(float(fit), {})
+    return SigmaEstimate(float(fit.sigma), {name: float(getattr(fit, name)) for name in spec.records})
 
 
-def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alpha: float = 0.2,
-                     beta: float = 0.1, a: int = 15, threshold: str = "tw") -> MatrixAnalysis:
+def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alpha: float = DEFAULT_ALPHA,
+                     beta: float = DEFAULT_BETA, a: int = DEFAULT_A, threshold: str = "tw") -> MatrixAnalysis:
     """Analyse the singular values of an n x m matrix (Sec. 3 of [1]_).
 
     .. math::
@@ -223,14 +237,14 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
         pooled spectra of several n x m slices are accepted as they are.
     n, m : int
         Matrix shape; swapped if n < m.
-    method : {"bema", "gb", "mp_fit"}
-        Estimator of sigma (paper 000 App. A, B; paper 001 Sec. 4).
+    method : {"bema", "gb", "modified_mp"}
+        Estimator of sigma (:data:`rmtweights.methods.METHODS`: paper 000 App. A, B; paper 001 Sec. 4).
     alpha : float, default 0.2
         BEMA trimming fraction.
     beta : float, default 0.1
         Tail probability of the Tracy–Widom correction, eq. (3).
     a : int, default 15
-        Gaussian-broadening half-width (``gb`` and ``mp_fit``).
+        Gaussian-broadening half-width (``gb`` and ``modified_mp``).
     threshold : {"tw", "gd"}, default "tw"
         ``tw``: eq. (3) of [1]_; ``gd``: :func:`rmtweights.rmt.threshold.gavish_donoho_threshold`
         at :math:`\\hat\\sigma` (``beta`` is then unused).
@@ -280,7 +294,8 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
         with warnings.catch_warnings():
             # a floating-point warning inside an estimator means its number is garbage: report it
             warnings.simplefilter("error", RuntimeWarning)
-            sigma = _estimate(gammas, q, method, alpha, int(a), params)
+            sigma, records = estimate_sigma(gammas, q, method, alpha=alpha, a=int(a))
+            params.update(records)
     except InsufficientDataError as err:
         return not_analysed(n, m, gammas, method, params, "skipped", str(err))
     except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as err:
@@ -290,7 +305,7 @@ def analyze_spectrum(sv: ArrayLike, n: int, m: int, method: str = "bema", *, alp
                        f"{method} estimate of sigma is {sigma!r}, not a positive number "
                        "(bulk of the spectrum is zero: rank-deficient or degenerate matrix)")
 
-    if method not in THRESHOLD_METHODS:  # the modified MP fit: the fit, no threshold
+    if not check_method(method).threshold:  # the modified MP fit: the fit, no threshold
         nan = np.full(gammas.shape, np.nan)
         return MatrixAnalysis(n=n, m=m, q=q, sigma=sigma, gamma_plus=float("nan"), s_hat=-1, ave_w=float("nan"),
                               gammas=gammas, theta_hat=nan, phi_hat=nan.copy(), method=method, params=params)

@@ -4,7 +4,7 @@ The same stages the workflow runs, in memory: every layer of a model, a state_di
 is decomposed once (:func:`rmtweights.stages.spectra.spectra_tables`), fitted by each estimator of
 :math:`\\sigma` with its threshold, s-hat and Ave_w (:func:`rmtweights.stages.mp_fit.fit_tables`) and
 tested for a power-law tail (:func:`rmtweights.stages.heavy_tail.heavy_tail_table`). The numbers are
-those of the workflow's ``mp_fit.parquet`` and ``heavy_tail.parquet`` for the same weights.
+those of the workflow's ``mp_fit.parquet`` (the fit table) and ``heavy_tail.parquet`` for the same weights.
 :func:`analyze_matrix` decomposes one matrix and analyses its spectrum
 (:func:`rmtweights.analyze.analyze_spectrum`).
 """
@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 
 from rmtweights import layers
 from rmtweights.analyze import MatrixAnalysis, analyze_spectrum, check_options, not_analysed
+from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA, DEFAULT_BETA, METHOD_NAMES, check_methods
 from rmtweights.spectrum import check_matrix, layer_spectrum
 from rmtweights.stages.heavy_tail import heavy_tail_table
 from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
@@ -30,10 +31,7 @@ from rmtweights.weights.common import TensorEntry
 from rmtweights.weights.selection import select
 from rmtweights.weights.source import open_weights
 
-__all__ = ["analyze_model", "analyze_matrix", "DEFAULT_METHODS"]
-
-#: The workflow's default estimators of sigma (config ``analysis.methods``).
-DEFAULT_METHODS: tuple[str, ...] = ("bema", "gb", "mp_fit")
+__all__ = ["analyze_model", "analyze_matrix"]
 
 
 def _module_layers(model, reshape: str, include, exclude) -> Iterator[layers.LayerMatrix]:
@@ -55,14 +53,14 @@ def _mapping_layers(state_dict: Mapping[str, Any], reshape: str, include, exclud
 def analyze_model(
     source: Any,
     *,
-    methods: Sequence[str] = DEFAULT_METHODS,
+    methods: Sequence[str] = METHOD_NAMES,
     n_bootstrap: int = 50,
     reshape: str = "spatial",
     include: str | Sequence[str] | None = None,
     exclude: str | Sequence[str] | None = None,
-    alpha: float = 0.2,
-    a: int = 15,
-    beta: float = 0.1,
+    alpha: float = DEFAULT_ALPHA,
+    a: int = DEFAULT_A,
+    beta: float = DEFAULT_BETA,
     seed: int = 0,
     min_dim: int = 10,
     device: str | None = "auto",
@@ -78,8 +76,9 @@ def analyze_model(
         file or folder (``.pt``/``.pth``/``.bin``, ``.safetensors``, a sharded checkpoint's
         ``*.index.json`` or a folder holding one; see :func:`rmtweights.weights.source.open_weights`),
         read one tensor at a time.
-    methods : sequence of {"bema", "gb", "mp_fit"}
-        Estimators of sigma (the workflow's ``analysis.methods``).
+    methods : sequence of {"bema", "gb", "modified_mp"}
+        Estimators of sigma (:data:`rmtweights.methods.METHOD_NAMES`; the workflow's
+        ``analysis.methods``). A name that is not one of them raises ``ValueError`` before any work.
     n_bootstrap : int
         Bootstrap samples of the power-law goodness of fit (0: none; the verdict is then never
         ``heavy_tailed``).
@@ -110,6 +109,7 @@ def analyze_model(
         ``alpha_eig``, ``x_min``, ``gof_p``, ``lr_*``, ``hill_alpha_sv``, ``verdict``, ...), the
         heavy-tail test's own status and reason as ``heavy_tail_status`` and ``heavy_tail_reason``.
     """
+    methods = check_methods(methods)
     with ExitStack() as stack:
         if hasattr(source, "named_modules"):
             layer_iter = _module_layers(source, reshape, include, exclude)
@@ -132,8 +132,8 @@ def analyze_model(
     return out[columns + [c for c in tails.columns if c not in ("state", "layer")]]
 
 
-def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = 0.2, beta: float = 0.1,
-                   a: int = 15, threshold: str = "tw") -> MatrixAnalysis:
+def analyze_matrix(W: ArrayLike, method: str = "bema", *, alpha: float = DEFAULT_ALPHA,
+                   beta: float = DEFAULT_BETA, a: int = DEFAULT_A, threshold: str = "tw") -> MatrixAnalysis:
     """Analyse one weight matrix: its singular values (:func:`rmtweights.spectrum.layer_spectrum`),
     then :func:`rmtweights.analyze.analyze_spectrum`.
 

@@ -11,10 +11,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from rmtweights.methods import METHOD_NAMES, check_method
+
 __all__ = ["main"]
 
 SHOWN = ["layer", "kind", "shape", "method", "n", "m", "sigma", "gamma_plus", "s_hat", "ave_w", "alpha_sv",
          "verdict", "status", "reason"]
+
+
+def _method(name: str) -> str:
+    """A ``--methods`` value: a name of :data:`rmtweights.methods.METHOD_NAMES` (a renamed one is
+    refused with its new name)."""
+    try:
+        return check_method(name).name
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                                          "checkpoint's *.index.json or a folder holding one).")
     analyze.add_argument("path", help="weights file or folder")
     analyze.add_argument("-o", "--output", help="write the full table here (.parquet, or .csv)")
-    analyze.add_argument("--methods", nargs="+", default=["bema", "gb", "mp_fit"], choices=["bema", "gb", "mp_fit"],
-                         help="estimators of sigma (default: all three)")
+    analyze.add_argument("--methods", nargs="+", type=_method, default=list(METHOD_NAMES), metavar="METHOD",
+                         help=f"estimators of sigma, of {', '.join(METHOD_NAMES)} (default: all)")
     analyze.add_argument("--n-bootstrap", type=int, default=50, help="power-law bootstrap samples (default 50; 0: none)")
     analyze.add_argument("--reshape", default="spatial", choices=["spatial", "flatten", "slices"],
                          help="conv kernel to matrix (default spatial)")

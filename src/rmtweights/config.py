@@ -3,7 +3,8 @@
 :func:`validate_config` checks a config against ``workflow/schemas/config.schema.yaml`` (JSON
 Schema 2020-12) and fills in the schema's defaults, like Snakemake's own ``validate``, but stops with
 a few lines such as ``config error at studies.demo.train.epochs: -1 is less than the minimum of 1``
-instead of a dump of the schema. :func:`check_config` then checks what a schema cannot express: that
+instead of a dump of the schema; a value that was renamed (``analysis.methods: [mp_fit]``) is refused
+with its new name first. :func:`check_config` then checks what a schema cannot express: that
 studies name datasets and models that exist, and that the analyses asked for make sense together.
 Pure Python: the Snakefile calls both when it is read.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from rmtweights.methods import RENAMED, check_method
 
 __all__ = ["ConfigError", "validate_config", "check_config", "format_error"]
 
@@ -91,6 +94,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str
     """
     import yaml
 
+    _check_renamed(config)
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = _validator_with_defaults(schema)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
@@ -100,6 +104,18 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str
             lines.append(f"... and {len(errors) - MAX_ERRORS} more")
         raise ConfigError("\n".join(dict.fromkeys(lines)))
     return config
+
+
+def _check_renamed(config: Mapping[str, Any]) -> None:
+    """Refuse a method name that was renamed, saying what to write (:data:`rmtweights.methods.RENAMED`)."""
+    analysis = config.get("analysis") if isinstance(config, Mapping) else None
+    methods = analysis.get("methods") if isinstance(analysis, Mapping) else None
+    for position, name in enumerate(methods if isinstance(methods, list) else []):
+        if isinstance(name, str) and name in RENAMED:
+            try:
+                check_method(name)
+            except ValueError as err:
+                raise ConfigError(f"config error at analysis.methods.{position}: {err}") from None
 
 
 def check_config(cfg: Mapping[str, Any]) -> None:

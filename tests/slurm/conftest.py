@@ -199,7 +199,7 @@ def _real_check_outputs(workdir: Path) -> None:
         assert training["epoch"].tolist() == list(range(1, epochs + 1)), training
         assert training["test_acc"].between(0, 1).all(), training
         fits = pd.read_parquet(workdir / run / "mp_fit.parquet")
-        assert set(fits["method"]) == {"bema", "gb", "mp_fit"}, fits
+        assert set(fits["method"]) == {"bema", "gb", "modified_mp"}, fits
         assert set(fits["status"]) <= {"ok", "skipped", "failed"}, fits
         assert (fits["status"] == "ok").any(), fits
         for name in ("init.pt", "final.pt"):

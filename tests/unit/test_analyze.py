@@ -9,9 +9,10 @@ import scipy.linalg
 import torch
 
 import rmtweights
-from rmtweights.analyze import FRAME_COLUMNS, MatrixAnalysis, analyze_spectrum
+from rmtweights.analyze import FRAME_COLUMNS, MatrixAnalysis, analyze_spectrum, estimate_sigma
 from rmtweights.api import analyze_matrix
 from rmtweights.rmt.bbp import ave_w, phi_hat, theta_hat
+from rmtweights.rmt.estimators import InsufficientDataError, bema_sigma, gb_sigma, modified_mp_fit
 from rmtweights.rmt.threshold import gavish_donoho_threshold, mp_threshold
 
 
@@ -63,7 +64,7 @@ def test_float32_and_torch_input(spiked):
         assert res.s_hat == ref.s_hat
 
 
-@pytest.mark.parametrize("method", ["bema", "gb", "mp_fit"])
+@pytest.mark.parametrize("method", ["bema", "gb", "modified_mp"])
 def test_methods_and_to_frame(spiked, method):
     res = analyze_matrix(spiked, method)
     assert res.status == "ok" and res.method == method
@@ -75,8 +76,28 @@ def test_methods_and_to_frame(spiked, method):
     summary = res.summary()
     assert summary["status"] == "ok" and summary["gamma_max"] == res.gammas[0]
     assert {"alpha", "beta", "a", "threshold"} <= summary.keys()
-    if method == "mp_fit":
+    if method == "modified_mp":
         assert 0 < res.params["fraction_mp"] <= 1
+
+
+def test_estimate_sigma_dispatches_to_the_registry_functions(spiked):
+    """The one dispatch by name calls the function the registry names, with the options it takes."""
+    g = np.sort(scipy.linalg.svdvals(spiked))[::-1] / math.sqrt(300)
+    assert estimate_sigma(g, 0.5, "bema", alpha=0.25) == (bema_sigma(g, 0.5, alpha=0.25), {})
+    assert estimate_sigma(g, 0.5, "gb", a=10) == (gb_sigma(g, 0.5, a=10), {})
+    fit = modified_mp_fit(g, 0.5)
+    sigma, records = estimate_sigma(g, 0.5, "modified_mp")
+    assert sigma == fit.sigma and records == {"fraction_mp": fit.fraction_mp, "nu_max": fit.nu_max}
+    res = analyze_spectrum(scipy.linalg.svdvals(spiked), 300, 150, "modified_mp")
+    assert res.params["nu_max"] == fit.nu_max and res.params["fraction_mp"] == fit.fraction_mp
+    with pytest.raises(InsufficientDataError, match="all 40 singular values equal"):
+        estimate_sigma(np.full(40, 0.3), 0.5, "gb")
+    with pytest.raises(ValueError, match="method must be one of .*'median'"):
+        estimate_sigma(g, 0.5, "median")
+    with pytest.raises(ValueError, match="'mp_fit' is now called 'modified_mp'"):
+        estimate_sigma(g, 0.5, "mp_fit")
+    with pytest.raises(ValueError, match="alpha=0.6"):
+        estimate_sigma(g, 0.5, "bema", alpha=0.6)
 
 
 def test_gavish_donoho_threshold_option(spiked):
@@ -133,7 +154,7 @@ def _rank_deficient():
     ("rank-deficient", _rank_deficient(), "skipped", "rank-deficient"),
     ("orthogonal", np.eye(40, 20), "skipped", "degenerate"),
 ])
-@pytest.mark.parametrize("method", ["bema", "gb", "mp_fit"])
+@pytest.mark.parametrize("method", ["bema", "gb", "modified_mp"])
 def test_unanalysable_matrix_gives_reasoned_result(name, matrix, status, match, method):
     res = analyze_matrix(matrix, method)
     assert res.status == status and match in res.reason, (name, res.reason)
@@ -166,9 +187,9 @@ def test_false_alarm_rate_on_pure_noise_stays_at_the_design_level(n, m):
     a fraction beta of matrices should show a spike. With beta = 0.1 over 20 seeds, 2 are expected; a
     calibrated threshold exceeds 4 with probability P(Binomial(20, 0.1) >= 5) = 4.3 %, a threshold biased
     low by 1 % exceeds it almost surely (measured: 5 to 13 of 20 for the modified MP fit's edge)."""
-    for method in ("bema", "gb", "mp_fit"):
+    for method in ("bema", "gb", "modified_mp"):
         spikes = [analyze_matrix(0.05 * np.random.default_rng(seed).standard_normal((n, m)), method).s_hat
                   for seed in range(20)]
         assert sum(s > 0 for s in spikes) <= 4, (method, spikes)
-        if method == "mp_fit":  # it fits the bulk's shape and gives no threshold at all
+        if method == "modified_mp":  # it fits the bulk's shape and gives no threshold at all
             assert spikes == [-1] * 20

@@ -9,7 +9,8 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from rmtweights.api import DEFAULT_METHODS, analyze_model
+from rmtweights.api import analyze_model
+from rmtweights.methods import METHOD_NAMES
 from rmtweights.layers import layer_matrices
 from rmtweights.stages.heavy_tail import heavy_tail_table
 from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
@@ -66,7 +67,7 @@ def test_module_state_dict_and_file_agree(net, safetensors_path):
     assert list(dict.fromkeys(by_module.layer)) == LAYERS  # the module's layers, in order
     assert list(dict.fromkeys(by_dict.layer)) == ["fc1", "fc1.bias", "conv", "conv.bias", "embed", "head",
                                                   "head.bias"]
-    assert len(by_module) == len(LAYERS) * len(DEFAULT_METHODS)
+    assert len(by_module) == len(LAYERS) * len(METHOD_NAMES)
     biases = by_dict[by_dict.layer.str.endswith(".bias")]
     assert (biases.status == "skipped").all() and biases.reason.str.contains("bias").all()
     _assert_rows_equal(by_dict[by_dict.layer.isin(LAYERS)], by_module)
@@ -83,7 +84,7 @@ def test_module_state_dict_and_file_agree(net, safetensors_path):
 def test_fit_and_heavy_tail_columns_equal_the_stages(net):
     table = analyze_model(net, n_bootstrap=N_BOOTSTRAP, seed=2)
     spectra, _ = spectra_tables({"trained": layer_matrices(net)})
-    fits, _, _ = fit_tables(spectra, DEFAULT_METHODS, curve=False)
+    fits, _, _ = fit_tables(spectra, METHOD_NAMES, curve=False)
     columns = [c for c in FIT_COLUMNS if c != "state"]
     assert list(table.columns[:len(columns)]) == columns and "shape" in table
     _assert_rows_equal(table[columns], fits[columns])

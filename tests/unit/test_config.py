@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rmtweights import api, data
+from rmtweights import analyze, api, data, methods
 from rmtweights.config import MAX_ERRORS, ConfigError, check_config, validate_config
 from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality
 from rmtweights.stages import heavy_tail as heavy_tail_stage
@@ -217,8 +217,27 @@ def test_schema_default_equals_library_default(path, library):
         assert _default(function, name) == schema, f"{function.__module__}.{function.__qualname__}({name})"
 
 
-def test_methods_default():
-    assert tuple(_schema_default("analysis", "methods")) == api.DEFAULT_METHODS
+def test_schema_methods_and_defaults_equal_the_registry():
+    """The schema repeats the registry's names and defaults for validation (rmtweights.methods)."""
+    node = SCHEMA["properties"]["analysis"]["properties"]["methods"]
+    assert tuple(node["items"]["enum"]) == methods.METHOD_NAMES == tuple(_schema_default("analysis", "methods"))
+    assert _schema_default("analysis", "bema", "alpha") == methods.DEFAULTS["alpha"] == 0.2  # paper 000, App. A
+    assert _schema_default("analysis", "gb", "a") == methods.DEFAULTS["a"] == 15  # paper 000, App. B
+    assert _schema_default("analysis", "beta") == methods.DEFAULTS["beta"] == 0.1  # paper 000, eq. (3)
+    assert _default(api.analyze_model, "methods") == methods.METHOD_NAMES
+    for function in (analyze.analyze_spectrum, api.analyze_matrix, analyze.estimate_sigma):
+        assert _default(function, "alpha") == methods.DEFAULT_ALPHA and _default(function, "a") == methods.DEFAULT_A
+
+
+def test_renamed_method_is_refused_with_its_new_name():
+    config = _config()
+    config["analysis"]["methods"] = ["bema", "mp_fit"]
+    message = _error(config)
+    _assert_short(message)
+    assert message == ("config error at analysis.methods.1: method 'mp_fit' is now called 'modified_mp': "
+                       "write modified_mp instead")
+    config["analysis"]["methods"] = ["bema", "median"]  # not a renamed one: the schema's own message
+    assert "'median' is not one of ['bema', 'gb', 'modified_mp']" in _error(config)
 
 
 def test_number_variance_windows_default():

@@ -19,7 +19,6 @@ from rmtweights.rmt.estimators import (
     InsufficientDataError,
     ModifiedMPFit,
     bema_sigma,
-    estimate_sigma,
     gaussian_broadening_density,
     gb_sigma,
     modified_mp_fit,
@@ -132,8 +131,6 @@ def test_bema_and_gb_recover_sigma(spectra, size, seed):
     s_gb = gb_sigma(g, q)
     assert s_gb == pytest.approx(SIGMA, rel=0.05)
     assert s_gb == pytest.approx(SIGMA, rel=0.01)
-    assert estimate_sigma(g, q, "bema") == bema_sigma(g, q)
-    assert estimate_sigma(g, q, "gb") == s_gb
 
 
 def test_gb_bias_on_small_matrices_as_documented():
@@ -181,7 +178,6 @@ def test_modified_mp_fit_pure_noise(spectra, size, seed):
     assert fit.nu_min == g.min()
     assert fit.nu_max == pytest.approx(mp_edges(q, SIGMA)[1], rel=0.03)
     assert fit.n_used == g.size
-    assert estimate_sigma(g, q, "mp_fit") == fit.sigma
     with pytest.raises(AttributeError):
         fit.sigma = 1.0  # frozen
 
@@ -209,7 +205,6 @@ def test_insufficient_data_errors():
         lambda: gb_sigma(g, 0.5),
         lambda: modified_mp_fit(g, 0.5),
         lambda: gaussian_broadening_density([0.5], g),
-        lambda: estimate_sigma(g, 0.5, "gb"),
     ):
         with pytest.raises(InsufficientDataError, match=r"2a\+1=31.*m=30"):
             call()
@@ -221,9 +216,9 @@ def test_insufficient_data_errors():
         bema_sigma(bad, 0.5)
     bad[3] = np.inf
     with pytest.raises(InsufficientDataError, match="NaN/Inf"):
-        estimate_sigma(bad, 0.5, "mp_fit")
+        modified_mp_fit(bad, 0.5)
     with pytest.raises(InsufficientDataError, match="all 40 singular values equal"):
-        estimate_sigma(np.full(40, 0.3), 0.5, "gb")
+        gb_sigma(np.full(40, 0.3), 0.5)
     with pytest.raises(InsufficientDataError, match="at least 5"):
         bema_sigma([0.1, 0.2, 0.3, 0.4], 0.5)
     with pytest.raises(InsufficientDataError, match="fewer than 2 indices"):
@@ -239,7 +234,6 @@ def test_insufficient_data_errors():
         (lambda g: bema_sigma(g, 0.5, alpha=0.6), "alpha=0.6"),
         (lambda g: gb_sigma(g, 0.5, a=0), "a=0"),
         (lambda g: modified_mp_fit(g, 0.5, a=2.5), "a=2.5"),
-        (lambda g: estimate_sigma(g, 0.5, "median"), "method='median'"),
         (lambda g: bema_sigma(-g, 0.5), "min\\(gammas\\)"),
         (lambda g: bema_sigma(g.reshape(5, -1), 0.5), "one-dimensional"),
     ],

@@ -1,4 +1,4 @@
-"""Tests of rmtweights.plots: every figure readable without the code.
+"""Tests of the figures (rmtweights.plots.*): every figure readable without the code.
 
 Each figure is built from small synthetic frames with the stage tables' columns (imported from the
 stages, so a renamed column fails here) and checked for what a reader needs: a title naming the
@@ -24,7 +24,12 @@ import pytest  # noqa: E402
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from rmtweights import plots  # noqa: E402
+from rmtweights.plots.avew_accuracy import avew_accuracy_figure  # noqa: E402
+from rmtweights.plots.comparison import comparison_figure  # noqa: E402
+from rmtweights.plots.spectrum import spectrum_figure  # noqa: E402
+from rmtweights.plots.spike_counts import spike_count_figure  # noqa: E402
+from rmtweights.plots.universality import universality_figure  # noqa: E402
+from rmtweights.plots.wigner_error import wigner_error_figure  # noqa: E402
 from rmtweights.rmt.universality import goe_number_variance, wigner_surmise_pdf  # noqa: E402
 from rmtweights.stages.common import RUN_KEYS  # noqa: E402
 from rmtweights.stages.mp_fit import CURVE_COLUMNS, FIT_COLUMNS  # noqa: E402
@@ -96,7 +101,7 @@ def make_fits(spectra: pd.DataFrame, *, gb_factor: float = 1.1, nu_max: bool = T
                     q=first.q, min_nm=min(first.n, first.m), gd_threshold=np.nan, s_hat_gd=pd.NA,
                     fraction_mp=np.nan, nu_max=np.nan, gamma_max=np.nan, ave_w=np.nan)
         if first.status != "ok":
-            for method in ("bema", "gb", "mp_fit"):
+            for method in ("bema", "gb", "modified_mp"):
                 rows.append(dict(base, method=method, sigma=np.nan, gamma_plus=np.nan, s_hat=pd.NA,
                                  status="skipped", reason=first.reason))
             continue
@@ -107,7 +112,7 @@ def make_fits(spectra: pd.DataFrame, *, gb_factor: float = 1.1, nu_max: bool = T
             s_hat = int(np.sum(gammas > gp))
             rows.append(dict(base, method=method, sigma=sigma, gamma_plus=gp, s_hat=s_hat,
                              ave_w=0.9 if s_hat else np.nan, gamma_max=gammas.max(), status="ok", reason=""))
-        rows.append(dict(base, method="mp_fit", sigma=SIGMA * 1.02, gamma_plus=np.nan, s_hat=pd.NA,
+        rows.append(dict(base, method="modified_mp", sigma=SIGMA * 1.02, gamma_plus=np.nan, s_hat=pd.NA,
                          fraction_mp=0.97, nu_max=SIGMA * root if nu_max else np.nan, gamma_max=gammas.max(),
                          status="ok", reason=""))
     frame = pd.DataFrame(rows)
@@ -212,17 +217,17 @@ LAYERS = [("fc1", 160, 80, 3), ("fc2", 120, 60, 0)]
 
 def _spectrum_fig(**kw):
     spectra = make_spectra(LAYERS)
-    return plots.spectrum_figure(spectra, make_fits(spectra, **kw))
+    return spectrum_figure(spectra, make_fits(spectra, **kw))
 
 
 def _avew_fig(**kw):
     spectra = make_spectra(LAYERS)
-    return plots.avew_accuracy_figure(make_curve("fc2", **kw), make_prune("fc2"), make_fits(spectra), "fc2")
+    return avew_accuracy_figure(make_curve("fc2", **kw), make_prune("fc2"), make_fits(spectra), "fc2")
 
 
 def _universality_fig(summary: bool = True):
     sp, nv, pt, summ = make_universality()
-    return plots.universality_figure(sp, nv, pt, summary=summ if summary else None)
+    return universality_figure(sp, nv, pt, summary=summ if summary else None)
 
 
 def _comparison_frames():
@@ -242,15 +247,15 @@ def _comparison_frames():
 
 def _comparison_fig(with_table: bool = True):
     spectra, fits, table = _comparison_frames()
-    return plots.comparison_figure(spectra, fits, "batch_size", table=table if with_table else None)
+    return comparison_figure(spectra, fits, "batch_size", table=table if with_table else None)
 
 
 def _spike_fig():
-    return plots.spike_count_figure(*make_spike_counts())
+    return spike_count_figure(*make_spike_counts())
 
 
 def _wigner_fig():
-    return plots.wigner_error_figure(*make_wigner())
+    return wigner_error_figure(*make_wigner())
 
 
 ALL_FIGURES = {
@@ -344,15 +349,15 @@ def test_universality_without_summary_still_builds():
 def test_spectrum_histogram_and_densities_on_one_scale():
     spectra = make_spectra(LAYERS)
     fits = make_fits(spectra)
-    fig = plots.spectrum_figure(spectra, fits)
+    fig = spectrum_figure(spectra, fits)
     ax = next(a for a in fig.axes if a.get_title().startswith("fc2"))
     # the trained histogram is a density over all m values: area 1 when none is cut off
     bars = [p for p in ax.patches if p.get_gid() == "hist:trained"]
     area = sum(p.get_width() * p.get_height() for p in bars)
     assert area == pytest.approx(1.0, rel=1e-9)
     # the modified MP density: zero outside [nu_min, nu_max], mass (nu_max - nu_min)^2 / (4 q sigma^2)
-    fit = fits[(fits.layer == "fc2") & (fits.state == "trained") & (fits.method == "mp_fit")].iloc[0]
-    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "mp:mp_fit"]
+    fit = fits[(fits.layer == "fc2") & (fits.state == "trained") & (fits.method == "modified_mp")].iloc[0]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "mp:modified_mp"]
     x, y = line.get_xdata(), line.get_ydata()
     nu_min = spectra[(spectra.layer == "fc2") & (spectra.state == "trained")].gamma.min()
     assert np.all(y[(x < nu_min) | (x > fit.nu_max)] == 0)
@@ -367,15 +372,15 @@ def test_spectrum_histogram_and_densities_on_one_scale():
 def test_spectrum_without_nu_max_says_so():
     spectra = make_spectra(LAYERS)
     fits = make_fits(spectra).drop(columns="nu_max")
-    fig = plots.spectrum_figure(spectra, fits)
-    assert not _lines(fig, "mp:mp_fit")
+    fig = spectrum_figure(spectra, fits)
+    assert not _lines(fig, "mp:modified_mp")
     assert any("nu_max" in t for t in _texts(fig))
 
 
 def test_threshold_lines_are_labelled_with_s_hat():
     spectra = make_spectra(LAYERS)
     fits = make_fits(spectra, gb_factor=1.3)  # thresholds apart: one labelled line each
-    fig = plots.spectrum_figure(spectra, fits)
+    fig = spectrum_figure(spectra, fits)
     ax = next(a for a in fig.axes if a.get_title().startswith("fc1"))
     gids = {ln.get_gid() for ln in ax.get_lines() if str(ln.get_gid()).startswith("gamma_plus:")}
     assert gids == {"gamma_plus:bema", "gamma_plus:gb"}
@@ -388,7 +393,7 @@ def test_threshold_lines_are_labelled_with_s_hat():
 
 def test_coinciding_thresholds_share_one_labelled_line():
     spectra = make_spectra(LAYERS)
-    fig = plots.spectrum_figure(spectra, make_fits(spectra, gb_factor=1.0005))
+    fig = spectrum_figure(spectra, make_fits(spectra, gb_factor=1.0005))
     ax = next(a for a in fig.axes if a.get_title().startswith("fc1"))
     lines = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("gamma_plus:")]
     assert [ln.get_gid() for ln in lines] == ["gamma_plus:bema+gb"]
@@ -405,7 +410,7 @@ def test_spectrum_robust_to_many_layers_and_spikes(n_layers):
     layers = [(f"L{i}", 100, 50, k) for i, k in enumerate(spikes)]
     spectra = make_spectra(layers, skipped=())
     fits = make_fits(spectra)
-    fig = plots.spectrum_figure(spectra, fits)
+    fig = spectrum_figure(spectra, fits)
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
     assert len(panels) == n_layers
     for ax, (name, _, _, k) in zip(panels, layers):
@@ -445,7 +450,7 @@ def test_avew_s_hat_lines_labelled_and_correlation_reported():
     spectra = make_spectra(LAYERS)
     fits = make_fits(spectra)
     curve, prune = make_curve("fc1"), make_prune("fc1")
-    fig = plots.avew_accuracy_figure(curve, prune, fits, "fc1")
+    fig = avew_accuracy_figure(curve, prune, fits, "fc1")
     s_hat = int(fits[(fits.layer == "fc1") & (fits.state == "trained") & (fits.method == "bema")].s_hat.iloc[0])
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.texts if str(t.get_gid()).startswith("s_hat-label:")]
@@ -515,7 +520,7 @@ def test_comparison_without_table_says_so():
 def test_spike_count_bars_span_seed_range_never_below_zero():
     counts, growth = make_spike_counts()
     assert (counts.spikes_mean - counts.spikes_sd).min() < 0  # mean - SD would go below zero
-    fig = plots.spike_count_figure(counts, growth)
+    fig = spike_count_figure(counts, growth)
     ax = fig.axes[0]
     containers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(containers) == 4  # fc1, fc2 x BEMA, GB; fc3 was skipped
@@ -569,7 +574,7 @@ def test_universality_layer_without_spacings_keeps_its_porter_thomas_panel():
     reason = "m=30 < 2a+10=40: too few levels to unfold"
     sp, nv = sp[sp.layer != "fc2"], nv[nv.layer != "fc2"]
     summary.loc[summary.layer == "fc2", ["status", "reason"]] = ["skipped", reason]
-    fig = plots.universality_figure(sp, nv, pt, summary=summary)
+    fig = universality_figure(sp, nv, pt, summary=summary)
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 4  # fc1: 3 panels; fc2: Porter-Thomas only
     assert any(ax.get_title().startswith("fc2") and "Porter" in ax.get_title() for ax in visible)
@@ -581,12 +586,12 @@ def test_missing_columns_and_bad_arguments_raise_naming_them():
     spectra = make_spectra(LAYERS)
     fits = make_fits(spectra)
     with pytest.raises(ValueError, match="gamma_plus"):
-        plots.spectrum_figure(spectra, fits.drop(columns="gamma_plus"))
+        spectrum_figure(spectra, fits.drop(columns="gamma_plus"))
     with pytest.raises(ValueError, match="bins"):
-        plots.spectrum_figure(spectra, fits, bins=0)
+        spectrum_figure(spectra, fits, bins=0)
     counts, growth = make_spike_counts()
     with pytest.raises(ValueError, match="spikes_mean"):
-        plots.spike_count_figure(counts.drop(columns="spikes_mean"), growth)
+        spike_count_figure(counts.drop(columns="spikes_mean"), growth)
     errors, rate = make_wigner()
     with pytest.raises(ValueError, match="mean_error"):
-        plots.wigner_error_figure(errors.drop(columns="mean_error"), rate)
+        wigner_error_figure(errors.drop(columns="mean_error"), rate)

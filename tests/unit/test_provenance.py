@@ -1,9 +1,11 @@
 """Code fingerprints: derived from the import closure of a script; docstrings, comments and layout do not count."""
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from rmtweights.methods import METHODS
 from rmtweights.provenance import code_fingerprint, import_closure, script_fingerprint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +88,7 @@ def test_stage_closures_are_separate():
         assert "rmtweights.stages.aggregate" not in closure(script), script
     assert "rmtweights.rmt.estimators" not in closure("extract_spectra")
     assert "rmtweights.rmt.estimators" in closure("fit_mp")
-    assert "rmtweights.stages.wigner_summary" in closure("summarise_wigner_outliers")
+    assert "rmtweights.stages.summarise_wigner_outliers" in closure("summarise_wigner_outliers")
     assert not {"rmtweights.train", "rmtweights.train_common", "rmtweights.models"} & closure("fit_mp")
     # module boundaries are rerun boundaries (issue 21): each concept in the closures that run it only
     for script in ("train_model", "evaluate_pruning", "import_model", "extract_spectra"):
@@ -98,3 +100,43 @@ def test_stage_closures_are_separate():
     assert not {"rmtweights.api", "rmtweights.spectrum"} & closure("fit_mp")
     assert "rmtweights.sweeps.growth_law" not in closure("compute_bbp_table")
     assert "rmtweights.sweeps.wigner_outliers" not in closure("summarise_wigner_outliers")
+    # every estimator the registry names is code of the fits, and of no figure or summary
+    modules = {method.function.rpartition(".")[0] for method in METHODS.values()}
+    assert modules <= closure("fit_mp")
+    for script in ["write_summary", "summarise_wigner_outliers"] + [p.stem for p in (REPO / "scripts").glob("plot_*.py")]:
+        assert not modules & closure(script), script
+
+
+NO_OP = "\n    _rerun_probe = None  # a statement: changes the code, not what it computes\n"
+
+
+def _changed_fingerprints(tmp_path, module: str, anchor: str) -> set[str]:
+    """The scripts whose fingerprint changes when a no-op statement goes before ``anchor`` in a copy
+    of ``src/rmtweights/<module>``."""
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src, ignore=shutil.ignore_patterns("__pycache__"))
+    scripts = [p for p in sorted((REPO / "scripts").glob("*.py")) if not p.stem.startswith("_")]
+    before = {p.stem: script_fingerprint(p, src) for p in scripts}
+    path = src / "rmtweights" / module
+    text = path.read_text()
+    assert text.count(anchor) == 1, (module, anchor)
+    path.write_text(text.replace(anchor, NO_OP.lstrip("\n") + anchor))
+    return {p.stem for p in scripts if script_fingerprint(p, src) != before[p.stem]}
+
+
+def test_a_figure_edit_changes_only_its_rules_fingerprint(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "plots/spectrum.py",
+                                    '    require_columns(spectra, ("layer", "state", "gamma", "q", "n", "m"), "spectra")')
+    assert changed == {"plot_spectrum"}
+
+
+def test_an_estimator_edit_changes_the_fits_and_no_figure(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "rmt/estimators.py", "    k_lo = max(1, math.ceil(alpha * m - 1e-9))")
+    assert "fit_mp" in changed
+    assert not {"extract_spectra", "train_model", "write_summary", "summarise_wigner_outliers"} & changed
+    assert not {name for name in changed if name.startswith("plot_")}
+
+
+def test_a_summary_check_edit_changes_only_the_summary(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "summary/paper003.py", "    kinds = {v.kind for v in verdicts}")
+    assert changed == {"write_summary"}

@@ -249,8 +249,8 @@ def test_tiny_run_tables_have_documented_columns(tiny_run):
         assert set(columns) <= set(frame.columns), (stage, set(columns) - set(frame.columns))
     assert "p_value" not in pd.read_parquet(run / "correlation.parquet")  # not i.i.d. points: no p-value
     fits = pd.read_parquet(run / "mp_fit.parquet")
-    assert set(fits.method) == {"bema", "gb", "mp_fit"}
-    assert fits[fits.method == "mp_fit"].s_hat.isna().all()  # the modified MP fit gives no threshold
+    assert set(fits.method) == {"bema", "gb", "modified_mp"}
+    assert fits[fits.method == "modified_mp"].s_hat.isna().all()  # the modified MP fit gives no threshold
     # The 10-way head is kept with a reason, never dropped silently.
     head = fits[fits.layer == "fc4"]
     assert len(head) and (head.status != "ok").all() and head.reason.str.len().gt(0).all()
@@ -297,8 +297,12 @@ PER_RUN = {"extract_spectra", "extract_spectra_and_vectors", "fit_mp", "fit_heav
      {"fit_mp", "evaluate_pruning", "correlate", "aggregate_table"},
      {"train_model", "extract_spectra", "extract_spectra_and_vectors", "fit_heavy_tail", "measure_universality"}),
     # an edit of the wigner summary reruns its rule
-    ("stages/wigner_summary.py", "    per_draw = error_summary(outliers)", {"summarise_wigner_outliers"},
+    ("stages/summarise_wigner_outliers.py", "    per_draw = error_summary(outliers)", {"summarise_wigner_outliers"},
      PER_RUN | {"simulate_wigner_outliers"}),
+    # an edit of one figure redraws that figure only
+    ("plots/spectrum.py", '    require_columns(spectra, ("layer", "state", "gamma", "q", "n", "m"), "spectra")',
+     {"plot_spectrum"}, PER_RUN | {"plot_avew_accuracy", "plot_universality", "plot_comparison", "plot_spike_counts",
+                                   "summarise_wigner_outliers", "write_summary", "aggregate_table"}),
 ])
 def test_a_code_edit_reruns_exactly_the_rules_that_run_it(tiny_run, module, anchor, expect_some, expect_none):
     path = tiny_run / "src" / "rmtweights" / module
@@ -416,7 +420,7 @@ def test_external_weights_file_without_architecture_end_to_end(tmp_path):
     snakemake("--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", tmp_path)
     table2 = pd.read_parquet(tmp_path / "results" / "tables" / "given" / "table2.parquet")
     analysed = table2[table2.status == "ok"]
-    assert analysed.groupby("method").layer.nunique().to_dict() == {"bema": layers, "gb": layers, "mp_fit": layers}
+    assert analysed.groupby("method").layer.nunique().to_dict() == {"bema": layers, "gb": layers, "modified_mp": layers}
     assert set(table2[table2.layer.isin(["wte", "wpe"])].kind) == {"embedding"}
     run = tmp_path / "results" / "given" / "none" / "gpt2like" / "weights" / "seed0"
     spectra = pd.read_parquet(run / "spectra.parquet")

@@ -54,6 +54,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from rmtweights.checks import check_q, check_sigma
+from rmtweights.methods import DEFAULT_BETA
 from rmtweights.rmt.threshold import threshold_factor
 
 __all__ = [
@@ -320,7 +321,7 @@ def curve_k(min_nm: int, k_fraction: float = 0.2, size: int | None = None) -> in
 
 
 def ave_w_curve(gammas: ArrayLike, sigma: float, q: float, n: int, k: int,
-                beta: float = 0.1) -> pd.DataFrame:
+                beta: float = DEFAULT_BETA) -> pd.DataFrame:
     """Ave_w over a candidate rank s = 1..k (Fig. 2 of [1]_), in both readings.
 
     For a candidate rank s the threshold is put just under the s-th value,

@@ -9,8 +9,10 @@ standard deviation :math:`\sigma` they follow eq. (2) of [1]_ (:mod:`rmtweights.
 * :func:`gb_sigma` — least-squares fit of eq. (2) to the Gaussian-broadened density
   (paper 000 App. B; the broadening of paper 001 App. C, [3]_);
 * :func:`modified_mp_fit` — the modified MP law of paper 001 Sec. 4 ([3]_): lower edge fixed at the
-  smallest singular value, upper edge and :math:`\sigma` fitted, giving the MP fraction;
-* :func:`estimate_sigma` — dispatch by name (``"bema"``, ``"gb"``, ``"mp_fit"``).
+  smallest singular value, upper edge and :math:`\sigma` fitted, giving the MP fraction.
+
+The methods' names, defaults and what each can output are in :mod:`rmtweights.methods`; the one
+dispatch by name is :func:`rmtweights.analyze.estimate_sigma`.
 
 Spectra that are too small or degenerate (fewer than 5 values, all equal, NaN/Inf) raise
 :class:`InsufficientDataError` (a ``ValueError``), which callers turn into a ``status`` row.
@@ -39,6 +41,7 @@ import numpy.typing as npt
 from scipy import optimize
 
 from rmtweights.checks import InsufficientDataError, check_a, check_open_unit, check_q
+from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA
 from rmtweights.rmt.broadening import broadened_density, broadening_widths
 
 from rmtweights.rmt.mp import (
@@ -55,12 +58,9 @@ __all__ = [
     "gaussian_broadening_density",
     "gb_sigma",
     "modified_mp_fit",
-    "estimate_sigma",
-    "METHODS",
     "MIN_SIZE",
 ]
 
-METHODS: tuple[str, ...] = ("bema", "gb", "mp_fit")
 MIN_SIZE: int = 5  # smallest spectrum any estimator accepts
 
 
@@ -95,7 +95,7 @@ def _check_gammas(gammas: npt.ArrayLike, min_size: int = MIN_SIZE) -> np.ndarray
 # BEMA
 
 
-def bema_sigma(gammas: npt.ArrayLike, q: float, alpha: float = 0.2) -> float:
+def bema_sigma(gammas: npt.ArrayLike, q: float, alpha: float = DEFAULT_ALPHA) -> float:
     r"""Bulk eigenvalue matching analysis (BEMA) estimate of :math:`\sigma`, App. A of [1]_.
 
     With the spectrum sorted descending, :math:`\gamma_1 \ge \dots \ge \gamma_m`, and
@@ -171,7 +171,7 @@ def _bema_quantiles(m: int, q: float, alpha: float) -> tuple[int, np.ndarray]:
 # Gaussian broadening
 
 
-def gaussian_broadening_density(x: npt.ArrayLike, gammas: npt.ArrayLike, a: int = 15) -> np.ndarray:
+def gaussian_broadening_density(x: npt.ArrayLike, gammas: npt.ArrayLike, a: int = DEFAULT_A) -> np.ndarray:
     r"""Smoothed empirical density of the spectrum by Gaussian broadening, App. B of [1]_.
 
     .. math::
@@ -234,7 +234,7 @@ def _gb_spectrum(gammas: npt.ArrayLike, a: int) -> np.ndarray:
 _FENCE_TW_UNITS = 4.0  # TW1 scale units above the edge; the 0.999 quantile of TW1 is about 3.3
 
 
-def _bulk_fence(g_desc: np.ndarray, q: float, alpha: float = 0.2) -> float:
+def _bulk_fence(g_desc: np.ndarray, q: float, alpha: float) -> float:
     r"""Upper fence separating the MP bulk from outliers, from the BEMA scale.
 
     .. math::
@@ -257,7 +257,7 @@ def _bulk_fence(g_desc: np.ndarray, q: float, alpha: float = 0.2) -> float:
     return x_max * (1.0 + _FENCE_TW_UNITS * tw_scale)
 
 
-def _bulk(g_desc: np.ndarray, q: float, a: int, alpha: float = 0.2) -> np.ndarray:
+def _bulk(g_desc: np.ndarray, q: float, a: int, alpha: float) -> np.ndarray:
     """Ascending bulk of the spectrum (values at or below :func:`_bulk_fence`).
 
     Falls back to the whole spectrum when fewer than 2a+1 values would remain.
@@ -267,7 +267,7 @@ def _bulk(g_desc: np.ndarray, q: float, a: int, alpha: float = 0.2) -> np.ndarra
     return (bulk if bulk.size >= 2 * a + 1 else g_asc).copy()
 
 
-def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15, *, alpha: float = 0.2) -> float:
+def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = DEFAULT_A, *, alpha: float = DEFAULT_ALPHA) -> float:
     r"""Gaussian-broadening estimate of :math:`\sigma`, App. B of [1]_.
 
     .. math::
@@ -405,7 +405,8 @@ class ModifiedMPFit:
     success: bool
 
 
-def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15, alpha: float = 0.2) -> ModifiedMPFit:
+def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = DEFAULT_A,
+                    alpha: float = DEFAULT_ALPHA) -> ModifiedMPFit:
     r"""Fit the modified Marchenko–Pastur law of Sec. 4 of [3]_ to a spectrum.
 
     The MP density (eq. (2) of [3]_, written in normalised singular values as eq. (2) of [1]_)
@@ -508,52 +509,3 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15, alpha: floa
         rms_residual=float(np.sqrt(np.mean(r * r))),
         success=bool(fit.success),
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# dispatch
-
-
-def estimate_sigma(
-    gammas: npt.ArrayLike, q: float, method: str, *, alpha: float = 0.2, a: int = 15
-) -> float:
-    r"""Estimate the MP scale :math:`\sigma` by ``method``.
-
-    ``"bema"``: :func:`bema_sigma`; ``"gb"``: :func:`gb_sigma`; ``"mp_fit"``:
-    ``modified_mp_fit(...).sigma`` (the fit's amplitude; see :func:`modified_mp_fit`). Every one uses
-    ``alpha`` (BEMA's trimming, also the start value and outlier fence of the other two); ``gb`` and
-    ``mp_fit`` use ``a``.
-
-    Parameters
-    ----------
-    gammas : array_like
-        Normalised singular values :math:`s/\sqrt n`, any order.
-    q : float
-        Aspect ratio :math:`m/n \in (0, 1]`.
-    method : {"bema", "gb", "mp_fit"}
-        Estimator.
-    alpha : float
-        BEMA trimming fraction (paper 000: 0.2).
-    a : int
-        Broadening half-width (paper 000: 15).
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        Unknown ``method`` or bad ``q``/``alpha``/``a``.
-    InsufficientDataError
-        Too small or degenerate a spectrum.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
-    alpha = _check_alpha(alpha)
-    a = check_a(a)
-    if method == "bema":
-        return bema_sigma(gammas, q, alpha=alpha)
-    if method == "gb":
-        return gb_sigma(gammas, q, a=a, alpha=alpha)
-    return modified_mp_fit(gammas, q, a=a, alpha=alpha).sigma

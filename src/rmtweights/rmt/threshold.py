@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rmtweights.checks import check_q, check_sigma
+from rmtweights.methods import DEFAULT_BETA
 from rmtweights.rmt.tracy_widom import tw1_quantile
 
 __all__ = ["mp_threshold", "threshold_factor", "count_spikes", "gavish_donoho_threshold"]
@@ -35,7 +36,7 @@ def _check_sigma_q(sigma: float, q: float) -> None:
     check_sigma(sigma), check_q(q)
 
 
-def threshold_factor(q: float, n: int, beta: float = 0.1) -> float:
+def threshold_factor(q: float, n: int, beta: float = DEFAULT_BETA) -> float:
     """The factor :math:`c(q, n, \\beta) = \\gamma_+ / \\sigma` of eq. (3) of [1]_.
 
     .. math::
@@ -78,7 +79,7 @@ def threshold_factor(q: float, n: int, beta: float = 0.1) -> float:
     return math.sqrt(c2)
 
 
-def mp_threshold(sigma: float, q: float, n: int, beta: float = 0.1) -> float:
+def mp_threshold(sigma: float, q: float, n: int, beta: float = DEFAULT_BETA) -> float:
     """Tracy–Widom corrected upper edge :math:`\\gamma_+` of the MP bulk, eq. (3) of [1]_.
 
     .. math::

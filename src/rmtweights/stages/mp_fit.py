@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rmtweights.analyze import analyze_spectrum
+from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA, DEFAULT_BETA
 from rmtweights.rmt.bbp import ave_w_curve, curve_k
 from rmtweights.stages.common import layer_groups, skipped_reason
 
@@ -37,8 +38,8 @@ SPIKE_COLUMNS: tuple[str, ...] = ("state", "layer", "method", "index", "gamma", 
 CURVE_COLUMNS: tuple[str, ...] = ("layer", "method", "s", "reading", "gamma_plus", "sigma", "ave_w")
 
 
-def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 0.2, a: int = 15,
-               beta: float = 0.1, k_fraction: float = 0.2,
+def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = DEFAULT_ALPHA, a: int = DEFAULT_A,
+               beta: float = DEFAULT_BETA, k_fraction: float = 0.2,
                curve: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The fit, spikes and Ave_w-curve tables of one run's spectra (columns :data:`FIT_COLUMNS`,
     :data:`SPIKE_COLUMNS`, :data:`CURVE_COLUMNS`).
@@ -47,9 +48,9 @@ def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 
     :func:`rmtweights.analyze.analyze_spectrum` (so the per-matrix API and the workflow give the same
     numbers), plus the layer's keys; a layer without a spectrum gets ``status`` "skipped" and its
     reason for every method. ``s_hat`` and ``s_hat_gd`` are ``<NA>`` where there is no count (a
-    row that is not ok, or ``mp_fit``, which fits the bulk's shape and gives no threshold:
-    :data:`rmtweights.analyze.THRESHOLD_METHODS`); ``fraction_mp`` and the fitted upper
-    edge ``nu_max`` are NaN except for ``mp_fit``. The curve runs over
+    row that is not ok, or ``modified_mp``, which fits the bulk's shape and gives no threshold:
+    :data:`rmtweights.methods.THRESHOLD_METHODS`); ``fraction_mp`` and the fitted upper
+    edge ``nu_max`` are NaN except for ``modified_mp``. The curve runs over
     s = 1..k with k from :func:`rmtweights.rmt.bbp.curve_k`, for the trained weights of every layer
     whose fit is ok (``curve=False``: an empty curve table).
     """
@@ -66,7 +67,7 @@ def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 
             result = analyze_spectrum(group.sv.to_numpy(), int(first.n), int(first.m), method,
                                       alpha=alpha, beta=beta, a=a)
             fits.append(dict(base, min_nm=result.m, **result.summary()))
-            if result.status != "ok" or result.s_hat < 0:  # no threshold (mp_fit): no spikes, no curve
+            if result.status != "ok" or result.s_hat < 0:  # no threshold (modified_mp): no spikes, no curve
                 continue
             s = result.s_hat
             if s > 0:

@@ -17,14 +17,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from rmtweights.methods import THRESHOLD_METHODS
 from rmtweights.stages.common import RUN_KEYS
 from rmtweights.stages.over_seeds import final_epochs, mean_sd, status_over_seeds
-from rmtweights.sweeps.growth_law import fit_growth_law
+from rmtweights.sweeps.growth_law import fit_growth_law, fit_growth_law_log_ls
 
 __all__ = ["SPIKE_METHODS", "spike_count_tables"]
 
-#: The thresholds whose spike counts are fitted (the two estimators of paper 000's threshold).
-SPIKE_METHODS = ("bema", "gb")
+#: The thresholds whose spike counts are fitted (the estimators that give paper 000's threshold).
+SPIKE_METHODS = THRESHOLD_METHODS
 
 
 def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
@@ -33,8 +34,10 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
 
     Returns the counts (``spikes`` = s-hat mean, SD and seeds; ``bulk_fraction`` = 1 − s-hat/m; test
     accuracy; the seeds' range ``spikes_min``, ``spikes_max``; status and reason over seeds) and the fits of
-    :func:`rmtweights.sweeps.growth_law.fit_growth_law` to the N x N layer's counts (``status`` "skipped" with
-    the reason when they cannot be fitted, e.g. no spikes at most N).
+    :func:`rmtweights.sweeps.growth_law.fit_growth_law` (the count model) to the N x N layer's counts
+    (``status`` "skipped" with the reason when they cannot be fitted, e.g. no spikes at any N), with the
+    secondary log-LS estimate of :func:`~rmtweights.sweeps.growth_law.fit_growth_law_log_ls` in the
+    ``ls_kappa, ls_kappa_ci_low, ls_kappa_ci_high, ls_c`` columns.
     """
     trained = fits[(fits.state == "trained") & fits.method.isin(SPIKE_METHODS)].copy()
     trained["N"] = trained.variant.map(widths).astype(int)
@@ -56,5 +59,10 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
             row.update(fit_growth_law(group[["N", "seed", "spikes"]]))
         except ValueError as err:  # e.g. no spikes at all on a short grid: say so, do not fail the study
             row.update(status="skipped", reason=str(err), kappa=np.nan, c=np.nan)
+        try:  # the secondary estimate: least squares on the log counts of the rows with spikes
+            ls = fit_growth_law_log_ls(group[["N", "seed", "spikes"]])
+            row.update({f"ls_{key}": ls[key] for key in ("kappa", "kappa_ci_low", "kappa_ci_high", "c")})
+        except ValueError:
+            row.update(ls_kappa=np.nan, ls_kappa_ci_low=np.nan, ls_kappa_ci_high=np.nan, ls_c=np.nan)
         growth.append(row)
     return counts, pd.DataFrame(growth)

@@ -23,7 +23,7 @@ def _fit(layer, method, status="ok", reason="", s_hat=2, state="trained"):
 FITS = pd.DataFrame([
     _fit("fc2", "bema"),
     _fit("fc2", "gb", status="failed", reason="gb estimator failed: boom"),
-    _fit("fc2", "mp_fit", s_hat=pd.NA),
+    _fit("fc2", "modified_mp", s_hat=pd.NA),
     _fit("fc3", "bema"),
     _fit("fc2", "bema", status="skipped", reason="not the trained state", state="initial"),  # ignored
 ])
@@ -61,8 +61,8 @@ def test_reasons_for_no_r():
         gb = table.loc[("gb", reading)]
         assert gb.status == "skipped" and gb.reason == "no gb fit for fc2: gb estimator failed: boom"
         assert np.isnan(gb.pearson_r)
-        mp = table.loc[("mp_fit", reading)]
-        assert mp.status == "skipped" and "mp_fit gives no threshold" in mp.reason and np.isnan(mp.pearson_r)
+        mp = table.loc[("modified_mp", reading)]
+        assert mp.status == "skipped" and "modified_mp gives no threshold" in mp.reason and np.isnan(mp.pearson_r)
     fc3 = correlation_table(CURVES, ACCURACY, FITS, "fc3").set_index("reading")
     assert fc3.loc["fixed", "status"] == "skipped" and np.isnan(fc3.loc["fixed", "pearson_r"])
     assert fc3.loc["fixed", "reason"] == "Ave_w(s) is defined at 2 of 6 ranks s; at least 3 are needed"

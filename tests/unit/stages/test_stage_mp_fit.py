@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.analyze import THRESHOLD_METHODS, analyze_spectrum
+from rmtweights.analyze import analyze_spectrum
 from rmtweights.layers import LayerMatrix
+from rmtweights.methods import METHOD_NAMES as METHODS
+from rmtweights.methods import THRESHOLD_METHODS
 from rmtweights.rmt import bbp
 from rmtweights.stages.mp_fit import CURVE_COLUMNS, FIT_COLUMNS, SPIKE_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
@@ -15,7 +17,6 @@ from rmtweights.stages.spectra import spectra_tables
 N, M = 300, 150
 THETAS = (3.0, 2.0)
 SIGMA = 0.5
-METHODS = ("bema", "gb", "mp_fit")
 
 
 def _spiked(rng: np.random.Generator) -> np.ndarray:
@@ -55,7 +56,7 @@ def test_fit_rows_equal_analyze_spectrum(spectra):
             # the same function on the same singular values: equal up to rounding (1e-12 relative)
             for column in ("q", "sigma", "gamma_plus", "ave_w", "gd_threshold", "gamma_max"):
                 np.testing.assert_allclose(row[column], ref[column], rtol=1e-12, equal_nan=True, err_msg=column)
-            for column in ("fraction_mp", "nu_max"):  # mp_fit's own outputs, NaN for the other methods
+            for column in ("fraction_mp", "nu_max"):  # modified_mp's own outputs, NaN for the other methods
                 np.testing.assert_allclose(row[column], ref.get(column, np.nan), rtol=1e-12, equal_nan=True)
             for column in ("s_hat", "s_hat_gd"):
                 if method in THRESHOLD_METHODS:
@@ -71,9 +72,9 @@ def test_fit_rows_equal_analyze_spectrum(spectra):
     assert str(fits.s_hat.dtype) == "Int64" and str(fits.s_hat_gd.dtype) == "Int64"
 
 
-def test_mp_fit_and_skipped_layers_have_no_count(spectra):
+def test_modified_mp_and_skipped_layers_have_no_count(spectra):
     fits, _, _ = fit_tables(spectra, METHODS)
-    mp = fits[fits.method == "mp_fit"]
+    mp = fits[fits.method == "modified_mp"]
     assert mp.s_hat.isna().all() and mp.s_hat_gd.isna().all() and mp.gamma_plus.isna().all()
     head = fits[fits.layer == "head"]
     assert head.method.tolist() == list(METHODS)  # a row per method, never silence
@@ -85,7 +86,7 @@ def test_mp_fit_and_skipped_layers_have_no_count(spectra):
 def test_spikes_table_rows_and_values(spectra):
     fits, spikes, _ = fit_tables(spectra, METHODS)
     assert tuple(spikes.columns) == SPIKE_COLUMNS
-    assert "mp_fit" not in set(spikes.method)
+    assert "modified_mp" not in set(spikes.method)
     counted = fits[fits.s_hat.notna() & (fits.s_hat > 0)]
     sizes = spikes.groupby(["state", "layer", "method"]).size()
     assert sizes.to_dict() == {(r.state, r.layer, r.method): int(r.s_hat) for r in counted.itertuples()}

@@ -72,7 +72,7 @@ def test_curve_dense_row_and_skipped_choices(model_and_data):
     model, data = model_and_data
     fits = _fits({"bema": {"fc1": (0, np.nan), "fc2": (2, 0.5), "fc3": (0, np.nan)},  # s-hat = 2 in fc2 only
                   "gb": {"fc1": (0, np.nan), "fc2": (0, np.nan), "fc3": (0, np.nan)},  # s-hat = 0 everywhere
-                  "mp_fit": {}})  # fits, no threshold: s-hat <NA>
+                  "modified_mp": {}})  # fits, no threshold: s-hat <NA>
     curve, low = prune_tables(model, data, "fc2", fits)
     k = curve_k(32, 0.2)
     assert k == 6 and curve.s.tolist() == list(range(1, k + 1)) and (curve.layer == "fc2").all()
@@ -80,7 +80,7 @@ def test_curve_dense_row_and_skipped_choices(model_and_data):
         loss, acc = evaluate(_truncated(model, {"fc2": row.s}), data.test_x, data.test_y)
         assert abs(row.accuracy - acc) <= ACC_TOL and row.loss == pytest.approx(loss, rel=1e-5)
     assert tuple(low.columns) == LOWRANK_COLUMNS
-    assert low.choice.tolist() == ["dense", "bema", "gb", "mp_fit", "best_avew"]
+    assert low.choice.tolist() == ["dense", "bema", "gb", "modified_mp", "best_avew"]
     low = low.set_index("choice")
     _, dense_acc = evaluate(model, data.test_x, data.test_y)
     assert low.loc["dense", "accuracy"] == dense_acc and low.loc["dense", "params"] == DENSE
@@ -91,7 +91,7 @@ def test_curve_dense_row_and_skipped_choices(model_and_data):
     assert low.loc["bema", "layers_factorised"] == 1 and low.loc["bema", "status"] == "ok"
     _, ref = evaluate(_truncated(model, {"fc2": 2}), data.test_x, data.test_y)
     assert abs(low.loc["bema", "accuracy"] - ref) <= ACC_TOL
-    for choice, words in (("gb", "s-hat = 0 in every layer"), ("mp_fit", "gives no threshold")):
+    for choice, words in (("gb", "s-hat = 0 in every layer"), ("modified_mp", "gives no threshold")):
         row = low.loc[choice]
         assert row.status == "skipped" and words in row.reason
         assert np.isnan(row.accuracy) and np.isnan(row.params) and np.isnan(row.params_fraction)  # never dense's
@@ -106,7 +106,7 @@ def test_best_avew_takes_each_layers_best_method(model_and_data):
     model, data = model_and_data
     trained = _fits({"bema": {"fc1": (5, 0.9), "fc2": (2, 0.6), "fc3": (0, np.nan)},
                      "gb": {"fc1": (1, 0.4), "fc2": (3, 0.8), "fc3": (4, 0.7)},
-                     "mp_fit": {}})
+                     "modified_mp": {}})
     # initial rows with higher Ave_w must be ignored (only trained weights are pruned)
     initial = _fits({"gb": {"fc1": (9, 0.99), "fc2": (7, 0.99), "fc3": (8, 0.99)}}, state="initial")
     _, low = prune_tables(model, data, "fc3", pd.concat([trained, initial], ignore_index=True))

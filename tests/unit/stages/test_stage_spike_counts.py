@@ -25,8 +25,8 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     for variant, N in WIDTHS.items():
         for seed in (0, 1):
             run = {**KEYS, "variant": variant, "seed": seed}
-            for method in ("bema", "gb", "mp_fit"):
-                fc2 = {"bema": _count(N, seed), "gb": 0.0, "mp_fit": np.nan}[method]  # gb finds no spike
+            for method in ("bema", "gb", "modified_mp"):
+                fc2 = {"bema": _count(N, seed), "gb": 0.0, "modified_mp": np.nan}[method]  # gb finds no spike
                 fits.append({**run, "state": "trained", "layer": "fc2", "method": method, "n": N, "m": N,
                              "s_hat": fc2, "status": "ok", "reason": ""})
                 failed = N == 100 and seed == 1 and method == "bema"
@@ -46,11 +46,13 @@ def test_growth_law_recovers_kappa_and_c():
     assert growth.method.tolist() == ["bema", "gb"]
     bema = growth.set_index("method").loc["bema"]
     assert bema.status == "ok" and bema.layer == "fc2"  # the N x N layer
-    # exact data: OLS on logs recovers the parameters to rounding (1e-9)
+    # exact data: the count model fits the seeds' mean count c cosh(delta) N^kappa, so it returns kappa and
+    # c cosh(delta) to rounding (1e-9); log-LS fits the mean log count, log c + kappa log N, and returns c
     assert bema.kappa == pytest.approx(KAPPA, abs=1e-9)
-    assert bema.c == pytest.approx(C, rel=1e-9)
-    assert bema.kappa_ci_low < KAPPA < bema.kappa_ci_high  # residuals +-delta: an interval of positive width
-    assert bema.n_obs == 6 and bema.n_sizes == 3
+    assert bema.c == pytest.approx(C * np.cosh(DELTA), rel=1e-9)
+    assert bema.ls_kappa == pytest.approx(KAPPA, abs=1e-9) and bema.ls_c == pytest.approx(C, rel=1e-9)
+    assert bema.ls_kappa_ci_low < KAPPA < bema.ls_kappa_ci_high  # residuals +-delta: an interval of positive width
+    assert bema.n_obs == 6 and bema.n_sizes == 3 and bema.df == 1
 
 
 def test_no_spikes_gives_a_skipped_row_with_the_reason():
@@ -60,14 +62,14 @@ def test_no_spikes_gives_a_skipped_row_with_the_reason():
     gb_rows = fits[(fits.method == "gb") & (fits.layer == "fc2") & (fits.state == "trained")]
     with pytest.raises(ValueError) as err:  # the library's own message is the reason
         fit_growth_law(gb_rows.assign(N=gb_rows.variant.map(WIDTHS), spikes=gb_rows.s_hat)[["N", "seed", "spikes"]])
-    assert gb.status == "skipped" and gb.reason == str(err.value) and "6 zero rows" in gb.reason
+    assert gb.status == "skipped" and gb.reason == str(err.value) and "no spike at any N" in gb.reason
     assert np.isnan(gb.kappa) and np.isnan(gb.c)
 
 
 def test_counts_table():
     fits, training = _frames()
     counts, _ = spike_count_tables(fits, training, WIDTHS)
-    assert set(counts.method) == {"bema", "gb"}  # mp_fit has no threshold: not counted
+    assert set(counts.method) == {"bema", "gb"}  # modified_mp has no threshold: not counted
     assert len(counts) == 3 * 2 * 2  # N x layer x method
     counts = counts.set_index(["N", "layer", "method"])
     for N in WIDTHS.values():

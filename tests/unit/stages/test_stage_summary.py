@@ -1,8 +1,10 @@
-"""Stage write_summary: each paper's block shows our numbers beside the paper's, verdicts follow the numbers.
+"""Stage write_summary (rmtweights.stages.write_summary over rmtweights.summary): each paper's block
+shows our numbers beside the paper's, verdicts follow the numbers.
 
 The study tables are built from constructed per-run rows by the workflow's own aggregation
 (:func:`rmtweights.stages.aggregate.aggregate`, :func:`rmtweights.stages.spike_counts.spike_count_tables`,
-:func:`rmtweights.stages.wigner_summary.wigner_summary_tables`, :func:`rmtweights.sweeps.table1.table1_comparison`),
+:func:`rmtweights.stages.summarise_wigner_outliers.wigner_summary_tables`,
+:func:`rmtweights.sweeps.table1.table1_comparison`),
 so the summary is tested on the columns a run really writes.
 """
 
@@ -14,19 +16,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize
 
 from rmtweights.stages.aggregate import aggregate
 from rmtweights.stages.spike_counts import spike_count_tables
-from rmtweights.stages.summary import (
-    PT_REST_MAX,
-    R_REPRODUCED,
-    Verdict,
-    combine_verdicts,
-    rejections_by_chance,
-    summary_markdown,
-    table_key,
-)
-from rmtweights.stages.wigner_summary import wigner_summary_tables
+from rmtweights.stages.summarise_wigner_outliers import wigner_summary_tables
+from rmtweights.stages.write_summary import summary_markdown, table_key
+from rmtweights.summary.verdicts import PT_REST_MAX, R_REPRODUCED, Verdict, combine_verdicts, rejections_by_chance
 from rmtweights.sweeps.table1 import table1_comparison
 
 STUDIES = {
@@ -65,8 +61,8 @@ def correlation_table(r_implied, r_fixed=(-0.6, -0.5, -0.4), model="mlp", datase
             for reading, r in (("implied", ri), ("fixed", rf)):
                 rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method=method,
                                  reading=reading, k=102, pearson_r=r, status="ok", reason=""))
-        rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method="mp_fit", reading="implied",
-                         k=0, pearson_r=np.nan, status="skipped", reason="mp_fit gives no threshold"))
+        rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method="modified_mp", reading="implied",
+                         k=0, pearson_r=np.nan, status="skipped", reason="modified_mp gives no threshold"))
     return aggregate("correlation", {"correlation": pd.DataFrame(rows)})
 
 
@@ -90,7 +86,7 @@ def table2_table(fc2_shat=20, fc1_shat=40):
         rows.append(fit_rows("demo", "base", seed, "fc2", 512, fc2_shat - 2, 0.93, method="gb"))
         rows.append(fit_rows("demo", "base", seed, "fc1", 784, fc1_shat, 0.90, n=1024))
         rows.append(fit_rows("demo", "base", seed, "fc1", 784, fc1_shat, 0.89, method="gb", n=1024))
-        rows.append(fit_rows("demo", "base", seed, "fc1", 784, None, np.nan, method="mp_fit", n=1024))
+        rows.append(fit_rows("demo", "base", seed, "fc1", 784, None, np.nan, method="modified_mp", n=1024))
         rows.append(fit_rows("demo", "base", seed, "fc4", 10, None, np.nan, status="skipped",
                              reason="m=10 <= min_dim=10: too few singular values"))
     return aggregate("table2", {"mp_fit": with_int_counts(pd.DataFrame(rows))})
@@ -229,11 +225,16 @@ def test_full_summary_numbers_beside_the_papers_and_verdicts():
     assert "trained: top 10 rejected 50 %, rest 2 % (20 layer-seeds)" in pt and "initial: top 10 rejected 5 %" in pt
     assert "→ reproduced" in pt and "**Verdict (Paper 001): reproduced.**" in p001
 
-    # paper 003: the growth law is the OLS fit of log r on log N (checked against numpy here)
+    # paper 003: the growth law is the Poisson fit to the widths' total counts (the log-linear fit through three
+    # points, checked against scipy here); the OLS fit of log r on log N (numpy) is the secondary estimate
     growth = line_of(p003, "Spike count")
-    x = np.log([w for w, _ in counts])
-    kappa = np.polyfit(x, np.log(list(counts.values())), 1)[0]  # same OLS, 6 points
-    assert f"κ = {kappa:.2f}" in growth and "from 3 widths × 2 seeds" in growth
+    widths = np.array([200, 400, 600])
+    totals = np.array([counts[(w, 0)] + counts[(w, 1)] for w in widths])
+    poisson = optimize.minimize(lambda b: np.sum(np.exp(b[0] + b[1] * np.log(widths)) - totals * (b[0] + b[1] * np.log(widths))),
+                                x0=[0.0, 0.5], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-12}).x[1]
+    ols = np.polyfit(np.log([w for w, _ in counts]), np.log(list(counts.values())), 1)[0]  # 6 points
+    assert f"κ = {poisson:.2f} [95 % CI" in growth and "3 widths × 2 seeds" in growth
+    assert f"least squares on log counts: κ = {ols:.2f}" in growth
     assert "r = 4.5 at N = 200 → 8.0 at N = 600" in growth and "→ reproduced" in growth
     err = line_of(p003, "Deformed-Wigner outliers")
     assert f"= {0.5 * 200 ** -0.5:.3f} at N = 200 (r = 14 spikes)" in err and f"{0.5 * 800 ** -0.5:.3f} at N = 800" in err
@@ -306,7 +307,7 @@ def test_spike_growth_not_sublinear_and_wigner_not_converging():
     growth = line_of(text, "Spike count")
     row = spike_growth[spike_growth.method == "bema"].iloc[0]
     assert f"[95 % CI {row.kappa_ci_low:.2f}, {row.kappa_ci_high:.2f}]" in growth
-    assert 0 < row.kappa < 1 <= row.kappa_ci_high and "partly: κ in (0, 1) but its interval is not" in growth
+    assert 0 < row.kappa < 1 <= row.kappa_ci_high and "partly: κ in (0, 1) but its interval" in growth
     assert "N^0.30" in line_of(text, "Deformed-Wigner") and "not reproduced: the error does not fall" in text
     pe = line_of(text, "Péché")
     assert "at most 8.0 % from the limit" in pe and "not reproduced" in pe
@@ -382,3 +383,16 @@ def test_arguments_and_table_key():
         summary_markdown({"demo/table2": [1, 2]}, studies={})
     with pytest.raises(ValueError, match="studies"):
         summary_markdown({}, studies=["demo"])
+
+
+@pytest.mark.parametrize("kappa, low, high, kind, words", [
+    (0.5, 0.2, 0.8, "reproduced", ""),
+    (1.4, 1.1, 1.7, "not reproduced", "κ and its interval outside (0, 1)"),
+    (0.8, 0.3, 1.3, "partly", "κ in (0, 1) but its interval [0.30, 1.30] is too wide"),
+    (1.4, -6.4, 9.2, "not comparable", "κ outside (0, 1) but its interval [-6.40, 9.20] is too wide"),
+])
+def test_growth_verdict_reads_the_interval_not_the_point_estimate(kappa, low, high, kind, words):
+    from rmtweights.summary.verdicts import growth_verdict
+
+    verdict = growth_verdict(kappa, low, high)
+    assert verdict.kind == kind and words in verdict.text()

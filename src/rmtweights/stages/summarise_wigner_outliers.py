@@ -2,7 +2,8 @@
 
 For the deformed Wigner matrix W = R/sqrt(N) + S with r(N) spikes, Theorem 2.2 of [1]_ predicts
 each outlier from the spike through the map of eq. (1.9); the error should shrink with N. For a
-single spike theta the largest eigenvalue tends to Péché's limit (eq. (1.8)).
+single spike theta the largest eigenvalue tends to Péché's limit (eq. (1.8)). The figure of the
+error against N is :func:`rmtweights.plots.wigner_error.wigner_error_figure`.
 
 References
 ----------
@@ -13,10 +14,20 @@ References
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.figure import Figure
 
+from rmtweights.plots.wigner_error import wigner_error_figure
 from rmtweights.sweeps.outlier_error import error_summary, fit_error_rate
 
-__all__ = ["wigner_summary_tables"]
+__all__ = ["summarise_wigner_outliers", "wigner_summary_tables"]
+
+
+def summarise_wigner_outliers(outliers: pd.DataFrame,
+                              peche: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, Figure]:
+    """The outlier-error table, the Péché table (:func:`wigner_summary_tables`) and the figure of the
+    error against N with its fitted rate."""
+    errors, peche_table, rate = wigner_summary_tables(outliers, peche)
+    return errors, peche_table, wigner_error_figure(errors, rate)
 
 
 def wigner_summary_tables(outliers: pd.DataFrame, peche: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rmtweights.stages.summarise_wigner_outliers import wigner_summary_tables
 from rmtweights.sweeps.wigner_outliers import outlier_sweep, peche_check
-from rmtweights.stages.wigner_summary import wigner_summary_tables
 
 
 @pytest.fixture(scope="module")
