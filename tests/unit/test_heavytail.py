@@ -590,9 +590,11 @@ def test_bootstrap_equals_one_search_per_replicate(name, min_tail, max_candidate
         x = _lr_cases()[name]["x"]
     start, alpha, distance, _ = heavytail._best_xmin(x, min_tail, max_candidates)
     args = (x, start, alpha, distance, n_bootstrap)
-    fast = heavytail._bootstrap_gof(*args, np.random.default_rng(5), min_tail, max_candidates)
+    p, se, used = heavytail._bootstrap_gof(*args, np.random.default_rng(5), min_tail, max_candidates,
+                                           max_bootstrap=n_bootstrap)  # one round
     reference = _bootstrap_one_by_one(*args, np.random.default_rng(5), min_tail, max_candidates)
-    assert fast == reference
+    assert (p, used) == reference
+    assert se == math.sqrt(p * (1.0 - p) / used)
 
 
 def test_min_distance_below_is_exact_at_the_threshold():
