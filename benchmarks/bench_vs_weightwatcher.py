@@ -359,7 +359,7 @@ def report_workload(name: str, label: str, ww: dict, ours: dict, repeats: int) -
     width = max(len(r[0]) for r in rows) + 2
     for row_label, sec in rows:
         per_layer = f"   ({sec / max(oi['layers'], 1):.3f} s per layer)" if name == "large" else ""
-        print(f"  {row_label:<width}{sec:8.3f} s{per_layer}")
+        print(f"  {row_label:<{width}}{sec:8.3f} s{per_layer}")
     bound = a / spec
     print(f"Ratios (bound: WW default / our spectrum alone = {bound:.1f}x, the most any ratio against (a) can reach):")
     print(f"  (c) vs (a): ours essential is {compare(c, a)} than WW default   (target >= "

@@ -344,16 +344,17 @@ def test_closed_form_derivatives_match_finite_differences():
     q, sigma = 0.4, 0.8
     lo, hi = mp_edges(q, sigma)
     away = (np.abs(x - lo) > 1e-3) & (np.abs(x - hi) > 1e-3)
-    g, d1, d2 = estimators._mp_density_sigma(x, q, sigma)
+    g, d1, d2 = estimators._mp_density_sigma(x, q, sigma, second=True)
     assert np.array_equal(g, mp_pdf(x, q, sigma))  # the residuals are those of mp_pdf, bit for bit
     h = 1e-6 * sigma
-    up, down = estimators._mp_density_sigma(x, q, sigma + h), estimators._mp_density_sigma(x, q, sigma - h)
+    up = estimators._mp_density_sigma(x, q, sigma + h, second=True)
+    down = estimators._mp_density_sigma(x, q, sigma - h, second=True)
     assert_allclose(d1[away], ((up[0] - down[0]) / (2 * h))[away], rtol=1e-6, atol=1e-6 * np.abs(d1).max())
     assert_allclose(d2[away], ((up[1] - down[1]) / (2 * h))[away], rtol=1e-6, atol=1e-6 * np.abs(d2).max())
 
     nu_min, s, nu_max = 0.2, 0.9, 1.6
     away = (np.abs(x - nu_min) > 1e-3) & (np.abs(x - nu_max) > 1e-3)
-    g, grad, hess = estimators._modified_density(x, nu_min, s, nu_max, q)
+    g, grad, hess = estimators._modified_density(x, nu_min, s, nu_max, q, second=True)
     for k, (ds, dn) in enumerate(((h, 0.0), (0.0, h))):
         up = estimators._modified_density(x, nu_min, s + ds, nu_max + dn, q)
         down = estimators._modified_density(x, nu_min, s - ds, nu_max - dn, q)

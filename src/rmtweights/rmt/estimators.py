@@ -16,16 +16,18 @@ Spectra that are too small or degenerate (fewer than 5 values, all equal, NaN/In
 :class:`InsufficientDataError` (a ``ValueError``), which callers turn into a ``status`` row.
 
 **How the two density fits are solved.** Both are least-squares fits of an MP-type density to the
-broadened density at the bulk's values. ``scipy.optimize.least_squares`` (trust-region reflective)
-finds the minimum from the BEMA start, with the Jacobian in closed form (:func:`_mp_density_sigma`,
-:func:`_modified_density`) instead of finite differences; a few Newton steps with the exact Hessian
-then take its end point to the local minimiser it stopped near (:func:`_newton_polish`), so the
-estimate is the minimiser itself, not the optimiser's stopping point (its ``ftol`` left
-:math:`\hat\sigma` up to :math:`3\times10^{-6}` relative off it). The objective has many shallow
-local minima (each singular value crossing an edge of the model's support adds a cusp), so the
-path matters: keeping the optimiser's path keeps the minimum it has always found. The BEMA start,
-the outlier fence, the bulk and its broadened density are computed once per spectrum and shared by
-the two fits (:func:`_bulk_pieces`).
+broadened density at the bulk's values, started at the BEMA estimate. The objective has a shallow
+local minimum between every two singular values near an edge of the model's support (a cusp where a
+value crosses the edge), so the minimum found depends on the optimiser's path; the fits keep the
+path they have always had, that of ``scipy.optimize.least_squares(method="trf")``, taken by
+:func:`rmtweights.rmt._trf.trf_least_squares` (the same steps without scipy's per-iteration
+overhead), with the Jacobian in closed form (:func:`_mp_density_sigma`, :func:`_modified_density`)
+instead of finite differences. A few Newton steps with the exact Hessian then take the end point to
+the local minimiser itself (:func:`_newton_polish`): the trust-region method stops when the cost
+changes by less than ``ftol = 1e-8``, which left :math:`\hat\sigma` up to :math:`2\times10^{-5}`
+relative (:math:`3\times10^{-6}` on trained layers) off the minimiser. The BEMA start, the outlier
+fence, the bulk and its broadened density are computed once per spectrum and shared by the two fits
+(:func:`_bulk_pieces`).
 
 References
 ----------
@@ -50,9 +52,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize
 
 from rmtweights.checks import InsufficientDataError, check_a, check_open_unit, check_q
+from rmtweights.rmt._trf import trf_least_squares
 from rmtweights.rmt.broadening import broadened_density, broadening_widths
 
 from rmtweights.rmt.mp import (
@@ -314,14 +316,16 @@ def _bulk_pieces(g_desc: np.ndarray, q: float, a: int, alpha: float) -> _BulkPie
     return pieces
 
 
-# A model of the fits below returns, at parameters theta, the residuals r = P - g(theta), their
-# Jacobian dr/dtheta (m x p) and the second-order term sum_i r_i d2r_i/dtheta2 (p x p) of the Hessian
-# of 0.5 |r|^2, which is J^T J + that term.
-ResidualModel = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+# A model of the fits below returns, at parameters theta, the residuals r = P - g(theta) and their
+# Jacobian dr/dtheta (m x p); with hessian=True also the second-order term sum_i r_i d2r_i/dtheta2
+# (p x p) of the Hessian of 0.5 |r|^2, which is J^T J + that term.
+ResidualModel = Callable[..., tuple[np.ndarray, ...]]
 
 
-def _mp_density_sigma(x: np.ndarray, q: float, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""The MP density :math:`g(x;\sigma)` of eq. (2) of [1]_ and its first two derivatives in :math:`\sigma`.
+def _mp_density_sigma(
+    x: np.ndarray, q: float, sigma: float, second: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""The MP density :math:`g(x;\sigma)` of eq. (2) of [1]_ and its first (and second) derivative in :math:`\sigma`.
 
     With :math:`\ell = \sigma(1-\sqrt q)`, :math:`h = \sigma(1+\sqrt q)`,
     :math:`D = (x^2-\ell^2)(h^2-x^2)`, :math:`N = \ell^2 + h^2 - 2x^2` (inside the support; 0 outside):
@@ -332,32 +336,33 @@ def _mp_density_sigma(x: np.ndarray, q: float, sigma: float) -> tuple[np.ndarray
         \frac{\partial^2 g}{\partial\sigma^2} = -\frac{x\,[2(\ell^2+h^2)D - 3ND
             - N((\ell^2+h^2)x^2 - 2\ell^2h^2)]}{\pi q \sigma^4 D^{3/2}} .
 
-    ``g`` is :func:`rmtweights.rmt.mp.mp_pdf` to the last bit (same edges, same formula). A value
-    on an edge (where the derivatives are infinite) contributes no derivative.
+    ``g`` is :func:`rmtweights.rmt.mp.mp_pdf` to the last bit (same edges, same function). A value
+    on an edge (where the derivatives are infinite) contributes no derivative. The second
+    derivative only with ``second=True`` (else None).
     """
     lo, hi = mp_edges(q, sigma)
     g = _generalised_pdf(x, lo, hi, q * sigma * sigma)  # eq. (2) of [1], as mp_pdf
-    d1 = np.zeros_like(x)
-    d2 = np.zeros_like(x)
-    inside = (x > lo) & (x < hi)
+    inside = g > 0.0  # x strictly inside the support (D > 0)
     xi = x[inside]
     D = (xi - lo) * (xi + lo) * (hi - xi) * (hi + xi)
-    lh, l2h2 = lo * lo + hi * hi, lo * lo * hi * hi
+    lh = lo * lo + hi * hi
     N = lh - 2.0 * xi * xi
+    root = np.sqrt(D)
     c = math.pi * q
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        root = np.sqrt(D)
-        d1[inside] = -xi * N / (c * sigma**3 * root)
-        d2[inside] = -xi * (2.0 * lh * D - 3.0 * N * D - N * (lh * xi * xi - 2.0 * l2h2)) / (c * sigma**4 * D * root)
-    d1[~np.isfinite(d1)] = 0.0
-    d2[~np.isfinite(d2)] = 0.0
+    d1 = np.zeros_like(x)
+    d1[inside] = -xi * N / (c * sigma**3 * root)
+    if not second:
+        return g, d1, None
+    d2 = np.zeros_like(x)
+    d2[inside] = -xi * (2.0 * lh * D - 3.0 * N * D - N * (lh * xi * xi - 2.0 * lo * lo * hi * hi)) / (
+        c * sigma**4 * D * root)
     return g, d1, d2
 
 
 def _modified_density(
-    x: np.ndarray, nu_min: float, sigma: float, nu_max: float, q: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""The modified MP density of Sec. 4 of [3]_, its gradient and Hessian in :math:`(\sigma, \nu_{\max})`.
+    x: np.ndarray, nu_min: float, sigma: float, nu_max: float, q: float, second: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""The modified MP density of Sec. 4 of [3]_, its gradient (and Hessian) in :math:`(\sigma, \nu_{\max})`.
 
     For :math:`g = \sqrt D/(\pi q\sigma^2 x)`, :math:`D = (x^2-\nu_{\min}^2)(\nu_{\max}^2-x^2)`:
 
@@ -369,54 +374,30 @@ def _modified_density(
         g_{\nu\nu} = -\frac{(x^2-\nu_{\min}^2)^2\,x}{\pi q\sigma^2 D^{3/2}} .
 
     Returns ``g`` (:func:`rmtweights.rmt.mp._generalised_pdf`, bit for bit), the gradient (m x 2)
-    and the three distinct second derivatives (m x 3: ss, s nu, nu nu).
+    and, with ``second=True``, the three distinct second derivatives (m x 3: ss, s nu, nu nu).
     """
     s2q = q * sigma * sigma
     g = _generalised_pdf(x, nu_min, nu_max, s2q)  # eq. (2) of [3] with free edges
-    grad = np.zeros((x.size, 2))
-    hess = np.zeros((x.size, 3))
-    inside = (x > nu_min) & (x < nu_max)
+    inside = g > 0.0  # strictly inside (D > 0)
     xi = x[inside]
+    gi = g[inside]
     low = (xi - nu_min) * (xi + nu_min)
     D = low * (nu_max - xi) * (nu_max + xi)
-    gi = g[inside]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        root = np.sqrt(D)
-        g_nu = low * nu_max / (math.pi * s2q * xi * root)
-        g_nunu = -low * low * xi / (math.pi * s2q * D * root)
+    root = np.sqrt(D)
+    g_nu = low * nu_max / (math.pi * s2q * xi * root)
+    grad = np.zeros((x.size, 2))
     grad[inside, 0] = -2.0 * gi / sigma
     grad[inside, 1] = g_nu
+    if not second:
+        return g, grad, None
+    hess = np.zeros((x.size, 3))
     hess[inside, 0] = 6.0 * gi / (sigma * sigma)
     hess[inside, 1] = -2.0 * g_nu / sigma
-    hess[inside, 2] = g_nunu
-    grad[~np.isfinite(grad)] = 0.0
-    hess[~np.isfinite(hess)] = 0.0
+    hess[inside, 2] = -low * low * xi / (math.pi * s2q * D * root)
     return g, grad, hess
 
 
-class _Memo:
-    """One evaluation of a :data:`ResidualModel` per point: ``least_squares`` asks for the residuals,
-    then for the Jacobian at the same point, and :func:`_newton_polish` starts where it stopped."""
-
-    def __init__(self, model: ResidualModel) -> None:
-        self.model = model
-        self.key: tuple[float, ...] | None = None
-        self.value: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = tuple(float(t) for t in theta)
-        if key != self.key:
-            self.key, self.value = key, self.model(np.asarray(theta, dtype=float))
-        return self.value  # type: ignore[return-value]
-
-    def residuals(self, theta: np.ndarray) -> np.ndarray:
-        return self(theta)[0]
-
-    def jacobian(self, theta: np.ndarray) -> np.ndarray:
-        return self(theta)[1]
-
-
-_POLISH_STEPS = 8  # Newton converges quadratically: 2-3 steps from where least_squares stops
+_POLISH_STEPS = 8  # Newton converges quadratically: 2-3 steps from where the trust region stops
 _POLISH_REACH = 1e-3  # largest step (relative to x_scale): beyond it the end point is not near a minimum
 _POLISH_TOL = 1e-9  # a Newton step this small (relative) leaves an error of its square: done
 
@@ -424,17 +405,17 @@ _POLISH_TOL = 1e-9  # a Newton step this small (relative) leaves an error of its
 def _newton_polish(
     model: ResidualModel, x: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newton steps from ``least_squares``'s end point ``x`` to the local minimiser of ``0.5 |r|^2``.
+    """Newton steps from the trust-region end point ``x`` to the local minimiser of ``0.5 |r|^2``.
 
-    ``least_squares`` stops when the cost changes by less than ``ftol`` (relative), which leaves the
-    parameters up to about ``sqrt(ftol)`` off the minimiser. With the exact Hessian
+    :func:`~rmtweights.rmt._trf.trf_least_squares` stops when the cost changes by less than ``ftol``
+    (relative), which leaves the parameters up to about ``sqrt(ftol)`` off the minimiser. With the exact Hessian
     ``J^T J + sum_i r_i r_i''`` Newton's method converges quadratically from there. A parameter at a
     bound whose gradient points outwards stays there (projected Newton, Bertsekas 1982). The steps are
     taken only while the Hessian is positive definite, each is shorter than ``_POLISH_REACH * scale``
     and the cost does not rise beyond rounding; otherwise the last point is kept. Returns the point and
     its residuals.
     """
-    r, J, S = model(x)
+    r, J, S = model(x, hessian=True)
     cost = 0.5 * float(r @ r)
     for _ in range(_POLISH_STEPS):
         grad = J.T @ r
@@ -452,7 +433,7 @@ def _newton_polish(
         if not np.all(np.abs(step) <= _POLISH_REACH * scale):
             break
         x_new = np.clip(x + step, lower, upper)
-        r_new, J_new, S_new = model(x_new)
+        r_new, J_new, S_new = model(x_new, hessian=True)
         cost_new = 0.5 * float(r_new @ r_new)
         if cost_new > cost * (1.0 + 1e-12):
             break
@@ -470,9 +451,10 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15, *, alpha: float = 0.2
         \hat\sigma = \arg\min_{\sigma > 0} \sum_{i=1}^m \big[P(\gamma_i) - g(\gamma_i;\sigma)\big]^2,
 
     with :math:`P` the Gaussian-broadened density (:func:`gaussian_broadening_density`) and
-    :math:`g` the MP density of eq. (2) of [1]_. Solved by ``scipy.optimize.least_squares``
+    :math:`g` the MP density of eq. (2) of [1]_. Solved by the trust-region reflective method
     (bounded to :math:`[\hat\sigma_0/100,\ 100\,\hat\sigma_0]`) started at the BEMA estimate
-    :math:`\hat\sigma_0` (:func:`bema_sigma` with the same ``alpha`` as the BEMA estimate).
+    :math:`\hat\sigma_0` (:func:`bema_sigma` with the same ``alpha`` as the BEMA estimate), then
+    polished to the local minimiser (module docstring).
 
     **Outliers (our choice; [1]_ is silent):** the broadening and the fit use the bulk only,
     the values at or below the fence :math:`x_{\max}(\hat\sigma_0)\,(1 + 4\,s_{TW})`, with
@@ -545,22 +527,16 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = 15, *, alpha: float = 0.2
     pieces = _bulk_pieces(g, q, a, alpha)
     sigma0, bulk, P = pieces.sigma0, pieces.bulk, pieces.density
 
-    def model(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        dens, d1, d2 = _mp_density_sigma(bulk, q, float(theta[0]))
+    def model(theta: np.ndarray, hessian: bool = False) -> tuple[np.ndarray, ...]:
+        dens, d1, d2 = _mp_density_sigma(bulk, q, float(theta[0]), second=hessian)
         r = P - dens  # App. B of [1]
-        return r, -d1[:, None], np.array([[-float(r @ d2)]])
+        if d2 is not None:
+            return r, -d1[:, None], np.array([[-float(r @ d2)]])
+        return r, -d1[:, None]
 
     lower, upper, scale = np.array([sigma0 / 100.0]), np.array([sigma0 * 100.0]), np.array([sigma0])
-    memo = _Memo(model)
-    fit = optimize.least_squares(
-        memo.residuals,
-        x0=[sigma0],
-        jac=memo.jacobian,
-        bounds=(lower, upper),
-        x_scale=scale,
-        method="trf",
-    )
-    sigma, _ = _newton_polish(memo, fit.x, lower, upper, scale)
+    fit = trf_least_squares(model, np.array([sigma0]), lower, upper, scale)
+    sigma, _ = _newton_polish(model, fit.x, lower, upper, scale)
     return float(sigma[0])
 
 
@@ -592,7 +568,8 @@ class ModifiedMPFit:
     rms_residual : float
         Root-mean-square residual of the density fit (same units as the density).
     success : bool
-        Whether the optimiser reported convergence.
+        Whether the trust-region method converged (``ftol``, ``xtol`` or ``gtol``; not the
+        evaluation limit).
     """
 
     sigma: float
@@ -628,7 +605,7 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15, alpha: floa
 
     **Fit target:** the Gaussian-broadened density :math:`P(\gamma_i)` of App. B of [1]_ /
     App. C of [3]_ (normalised by the whole spectrum, :math:`1/m`) at the singular values of the
-    bulk, by ``scipy.optimize.least_squares``
+    bulk, by the trust-region reflective method, polished to the minimiser (module docstring)
     (residuals :math:`P(\gamma_i) - g_{\rm mod}(\gamma_i)`), started at the BEMA :math:`\sigma`
     and :math:`\nu_{\max} = \sigma(1+\sqrt q)`. A density fit is used rather than one to the
     empirical cdf because the model describes only the MP part: singular values above
@@ -684,25 +661,18 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = 15, alpha: floa
     nu_lo, nu_hi = nu_min + 1e-6 * span, top + 0.5 * span
     nu0 = min(max(x_max0, nu_lo + 0.01 * span), nu_hi - 0.01 * span)
 
-    def model(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        s, nu_max = float(theta[0]), float(theta[1])
-        dens, grad, hess = _modified_density(bulk, nu_min, s, nu_max, q)
+    def model(theta: np.ndarray, hessian: bool = False) -> tuple[np.ndarray, ...]:
+        dens, grad, hess = _modified_density(bulk, nu_min, float(theta[0]), float(theta[1]), q, second=hessian)
         r = P - dens  # eq. (2) of [3]
-        h = -(r @ hess)  # sum_i r_i d2r_i, d2r = -d2g
-        return r, -grad, np.array([[h[0], h[1]], [h[1], h[2]]])
+        if hess is not None:
+            h = -(r @ hess)  # sum_i r_i d2r_i, d2r = -d2g
+            return r, -grad, np.array([[h[0], h[1]], [h[1], h[2]]])
+        return r, -grad
 
     lower, upper = np.array([sigma0 / 100.0, nu_lo]), np.array([sigma0 * 100.0, nu_hi])
     scale = np.array([sigma0, span])
-    memo = _Memo(model)
-    fit = optimize.least_squares(
-        memo.residuals,
-        x0=[sigma0, nu0],
-        jac=memo.jacobian,
-        bounds=(lower, upper),
-        x_scale=scale,
-        method="trf",
-    )
-    theta, r = _newton_polish(memo, fit.x, lower, upper, scale)
+    fit = trf_least_squares(model, np.array([sigma0, nu0]), lower, upper, scale)
+    theta, r = _newton_polish(model, fit.x, lower, upper, scale)
     sigma, nu_max = float(theta[0]), float(theta[1])
     mass = (nu_max - nu_min) ** 2 / (4.0 * q * sigma * sigma)  # total mass of eq. (2) of [3]
     return ModifiedMPFit(
