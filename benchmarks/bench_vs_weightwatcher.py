@@ -271,7 +271,8 @@ def child_ours(args: argparse.Namespace) -> dict:
         floor_methods = {}
         if name == "encoder":
             mats = [layer.weight.detach().numpy() for _, layer in weight_layers(model)]
-            calls["layers"] = lambda model=model: [layer.matrix for layer in _module_layers(model, "spatial", None, None)]
+            calls["layers"] = lambda model=model: [layer.matrix
+                                                   for layer in _module_layers(model, "spatial", None, None)]
             floor_methods = bench_spectrum.value_methods(with_torch=False)  # name -> (fn of one matrix, candidate)
             for method, (fn, _) in floor_methods.items():
                 calls[f"sv:{method}"] = (lambda f: lambda: [f(w) for w in mats])(fn)
@@ -413,9 +414,9 @@ def report(ww: dict, ours: dict, labels: dict[str, str], args: argparse.Namespac
     for name, r in ratios.items():
         print(f"  {name:<10}{r['essential']:>9.1f}x{r['full']:>7.1f}x{r['bound']:>7.1f}x{r['full_vs_mp_fit']:>15.1f}x"
               f"{r['bound_b']:>7.1f}x")
-    print(f"Load (1-min average; 2 cores shared): WW child {ww['load_before']:.2f} before, {ww['load_after']:.2f} after "
-          f"({ww['wall']:.0f} s); ours child {ours['load_before']:.2f} before, {ours['load_after']:.2f} after "
-          f"({ours['wall']:.0f} s)")
+    print(f"Load (1-min average; 2 cores shared): WW child {ww['load_before']:.2f} before, "
+          f"{ww['load_after']:.2f} after ({ww['wall']:.0f} s); ours child {ours['load_before']:.2f} before, "
+          f"{ours['load_after']:.2f} after ({ours['wall']:.0f} s)")
 
 
 # --------------------------------------------------------------------------------------------------

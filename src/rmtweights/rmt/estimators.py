@@ -257,9 +257,9 @@ def _bulk_fence(g_desc: np.ndarray, q: float, sigma0: float) -> float:
         \gamma_{\rm fence} = x_{\max}(\hat\sigma_{\rm BEMA})\Big[1 + c\,
             \frac{(n^{-1/2} + m^{-1/2})^{1/3}}{2(\sqrt n + \sqrt m)}\Big], \qquad c = 4,
 
-    (:math:`\hat\sigma_{\rm BEMA}` = ``sigma0``) where the bracket's second term is :math:`c` times the Tracy–Widom scale of the largest
-    singular value of an :math:`n \times m` noise matrix relative to its edge (Johnstone 2001,
-    Ann. Statist. 29, 295–327, Theorem 1.1, transported from :math:`\lambda` to
+    (:math:`\hat\sigma_{\rm BEMA}` = ``sigma0``) where the bracket's second term is :math:`c` times the
+    Tracy–Widom scale of the largest singular value of an :math:`n \times m` noise matrix relative to
+    its edge (Johnstone 2001, Ann. Statist. 29, 295–327, Theorem 1.1, transported from :math:`\lambda` to
     :math:`\gamma = \sqrt{\lambda/n}`), with :math:`n = m/q`. :math:`c = 4` lies above the 0.999
     quantile of TW1, so pure noise almost never loses a value to the fence; BEMA ignores the top
     :math:`\alpha m` values, so spikes do not move the fence.
