@@ -67,9 +67,11 @@ def powerlaw_likelihood_ratios(x_sorted: np.ndarray, x_min: float) -> dict[str, 
     return _reference()._powerlaw_likelihood_ratios(x_sorted, x_min)[0]
 
 
-def bootstrap_one_by_one(*args):
-    """The previous ``_bootstrap_gof``: one synthetic set and one full x_min search at a time."""
-    return _reference()._bootstrap_one_by_one(*args)
+def bootstrap_one_by_one(*args, max_bootstrap=None, level=0.1):
+    """The previous ``_bootstrap_gof``: one synthetic set and one full x_min search at a time, one round
+    (the rows below ask the new path for one round too: ``max_bootstrap=n_bootstrap``)."""
+    p, used = _reference()._bootstrap_one_by_one(*args)
+    return p, (math.sqrt(p * (1.0 - p) / used) if used else math.nan), used
 
 
 @contextlib.contextmanager
@@ -124,9 +126,10 @@ def per_layer(repeats: int) -> None:
     }
     for label, sv in spectra.items():
         for n_boot in (0, 50):
-            t_new, new = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=n_boot), repeats)
+            one_round = dict(n_bootstrap=n_boot, max_bootstrap=n_boot)  # the old path draws one round
+            t_new, new = _timed(lambda: heavytail.fit_heavy_tail(sv, **one_round), repeats)
             with old_path():
-                t_old, old = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=n_boot), 2)
+                t_old, old = _timed(lambda: heavytail.fit_heavy_tail(sv, **one_round), 2)
             same = all(_same(new[k], old[k])
                        for k in ("x_min", "n_tail", "alpha_sv", "gof_p", "n_bootstrap", "verdict"))
             d_lr = max(abs(new[f"lr_{a}"] - old[f"lr_{a}"]) for a in heavytail.ALTERNATIVES)
@@ -169,10 +172,12 @@ def xmin_search(repeats: int) -> None:
     print(f"   ratio powerlaw.Fit / fit_heavy_tail row   : {t_pl / t_row:8.0f} x")
     print(f"   same x_min, ours exact vs powerlaw        : {xs[best_e[0]] == fit.xmin}")
 
-    t_boot, row_b = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, compare=False), repeats)
+    t_boot, row_b = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, max_bootstrap=50, compare=False),
+                           repeats)
     t_plain, _ = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=0, compare=False), repeats)
     with old_path():
-        t_boot_old, _ = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, compare=False), 1)
+        t_boot_old, _ = _timed(lambda: heavytail.fit_heavy_tail(sv, n_bootstrap=50, max_bootstrap=50, compare=False),
+                               1)
     per, per_old = (t_boot - t_plain) / 50, (t_boot_old - t_plain) / 50
     print(f"   bootstrap: {per * 1e3:.2f} ms per replicate -> n_bootstrap=1000 in ~{1000 * per:.1f} s "
           f"(gof_p={row_b['gof_p']:.2f} with 50); one search per replicate: {per_old * 1e3:.2f} ms "

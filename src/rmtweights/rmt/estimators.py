@@ -17,6 +17,20 @@ dispatch by name is :func:`rmtweights.analyze.estimate_sigma`.
 Spectra that are too small or degenerate (fewer than 5 values, all equal, NaN/Inf) raise
 :class:`InsufficientDataError` (a ``ValueError``), which callers turn into a ``status`` row.
 
+**How the two density fits are solved.** Both are least-squares fits of an MP-type density to the
+broadened density at the bulk's values, started at the BEMA estimate. The objective has a shallow
+local minimum between every two singular values near an edge of the model's support (a cusp where a
+value crosses the edge), so the minimum found depends on the optimiser's path; the fits keep the
+path they have always had, that of ``scipy.optimize.least_squares(method="trf")``, taken by
+:func:`rmtweights.rmt._trf.trf_least_squares` (the same steps without scipy's per-iteration
+overhead), with the Jacobian in closed form (:func:`_mp_density_sigma`, :func:`_modified_density`)
+instead of finite differences. A few Newton steps with the exact Hessian then take the end point to
+the local minimiser itself (:func:`_newton_polish`): the trust-region method stops when the cost
+changes by less than ``ftol = 1e-8``, which left :math:`\hat\sigma` up to :math:`2\times10^{-5}`
+relative (:math:`3\times10^{-6}` on trained layers) off the minimiser. The BEMA start, the outlier
+fence, the bulk and its broadened density are computed once per spectrum and shared by the two fits
+(:func:`_bulk_pieces`).
+
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
@@ -34,21 +48,22 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize
 
 from rmtweights.checks import InsufficientDataError, check_a, check_open_unit, check_q
 from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA
+from rmtweights.rmt._trf import trf_least_squares
 from rmtweights.rmt.broadening import broadened_density, broadening_widths
 
 from rmtweights.rmt.mp import (
     _generalised_pdf,
     mp_edges,
     mp_isf,
-    mp_pdf,
 )
 
 __all__ = [
@@ -234,7 +249,7 @@ def _gb_spectrum(gammas: npt.ArrayLike, a: int) -> np.ndarray:
 _FENCE_TW_UNITS = 4.0  # TW1 scale units above the edge; the 0.999 quantile of TW1 is about 3.3
 
 
-def _bulk_fence(g_desc: np.ndarray, q: float, alpha: float) -> float:
+def _bulk_fence(g_desc: np.ndarray, q: float, sigma0: float) -> float:
     r"""Upper fence separating the MP bulk from outliers, from the BEMA scale.
 
     .. math::
@@ -242,29 +257,190 @@ def _bulk_fence(g_desc: np.ndarray, q: float, alpha: float) -> float:
         \gamma_{\rm fence} = x_{\max}(\hat\sigma_{\rm BEMA})\Big[1 + c\,
             \frac{(n^{-1/2} + m^{-1/2})^{1/3}}{2(\sqrt n + \sqrt m)}\Big], \qquad c = 4,
 
-    where the bracket's second term is :math:`c` times the Tracy–Widom scale of the largest
-    singular value of an :math:`n \times m` noise matrix relative to its edge (Johnstone 2001,
-    Ann. Statist. 29, 295–327, Theorem 1.1, transported from :math:`\lambda` to
+    (:math:`\hat\sigma_{\rm BEMA}` = ``sigma0``) where the bracket's second term is :math:`c` times the
+    Tracy–Widom scale of the largest singular value of an :math:`n \times m` noise matrix relative to
+    its edge (Johnstone 2001, Ann. Statist. 29, 295–327, Theorem 1.1, transported from :math:`\lambda` to
     :math:`\gamma = \sqrt{\lambda/n}`), with :math:`n = m/q`. :math:`c = 4` lies above the 0.999
     quantile of TW1, so pure noise almost never loses a value to the fence; BEMA ignores the top
     :math:`\alpha m` values, so spikes do not move the fence.
     """
     m = g_desc.size
     n = m / q
-    sigma0 = bema_sigma(g_desc, q, alpha=alpha)
     _, x_max = mp_edges(q, sigma0)
     tw_scale = (n**-0.5 + m**-0.5) ** (1.0 / 3.0) / (2.0 * (math.sqrt(n) + math.sqrt(m)))
     return x_max * (1.0 + _FENCE_TW_UNITS * tw_scale)
 
 
-def _bulk(g_desc: np.ndarray, q: float, a: int, alpha: float) -> np.ndarray:
+def _bulk(g_desc: np.ndarray, q: float, a: int, sigma0: float) -> np.ndarray:
     """Ascending bulk of the spectrum (values at or below :func:`_bulk_fence`).
 
     Falls back to the whole spectrum when fewer than 2a+1 values would remain.
     """
     g_asc = g_desc[::-1]
-    bulk = g_asc[g_asc <= _bulk_fence(g_desc, q, alpha)]
+    bulk = g_asc[g_asc <= _bulk_fence(g_desc, q, sigma0)]
     return (bulk if bulk.size >= 2 * a + 1 else g_asc).copy()
+
+
+@dataclass(frozen=True)
+class _BulkPieces:
+    """What :func:`gb_sigma` and :func:`modified_mp_fit` share for one spectrum (arrays read-only)."""
+
+    sigma0: float  # BEMA estimate: start value of both fits and scale of the outlier fence
+    bulk: np.ndarray  # ascending values at or below the fence (or all, see _bulk)
+    density: np.ndarray  # broadened density of the bulk at its own values, normalised by the bulk count
+
+
+_PIECES_CACHE: OrderedDict[tuple, _BulkPieces] = OrderedDict()
+_PIECES_CACHE_SIZE = 4  # spectra remembered: the fits of one layer run one after the other
+
+
+def _bulk_pieces(g_desc: np.ndarray, q: float, a: int, alpha: float) -> _BulkPieces:
+    """BEMA start, bulk and broadened density of a validated spectrum (descending), computed once.
+
+    The fits of one layer (``gb`` and ``modified_mp``) need the same three pieces; the broadening is
+    the costly one (a kernel per value at every value). A small cache keyed by the spectrum's bytes
+    and the options hands the second fit what the first computed: the same numbers, not a copy.
+    """
+    key = (g_desc.tobytes(), q, a, alpha)
+    pieces = _PIECES_CACHE.get(key)
+    if pieces is None:
+        sigma0 = bema_sigma(g_desc, q, alpha=alpha)
+        bulk = _bulk(g_desc, q, a, sigma0)
+        density = broadened_density(bulk, bulk, broadening_widths(bulk, a))  # App. B of [1]
+        bulk.setflags(write=False)
+        density.setflags(write=False)
+        pieces = _BulkPieces(sigma0=sigma0, bulk=bulk, density=density)
+        _PIECES_CACHE[key] = pieces
+        if len(_PIECES_CACHE) > _PIECES_CACHE_SIZE:
+            _PIECES_CACHE.popitem(last=False)
+    return pieces
+
+
+# A model of the fits below returns, at parameters theta, the residuals r = P - g(theta) and their
+# Jacobian dr/dtheta (m x p); with hessian=True also the second-order term sum_i r_i d2r_i/dtheta2
+# (p x p) of the Hessian of 0.5 |r|^2, which is J^T J + that term.
+ResidualModel = Callable[..., tuple[np.ndarray, ...]]
+
+
+def _mp_density_sigma(
+    x: np.ndarray, q: float, sigma: float, second: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""The MP density :math:`g(x;\sigma)` of eq. (2) of [1]_ and its first (and second) derivative in :math:`\sigma`.
+
+    With :math:`\ell = \sigma(1-\sqrt q)`, :math:`h = \sigma(1+\sqrt q)`,
+    :math:`D = (x^2-\ell^2)(h^2-x^2)`, :math:`N = \ell^2 + h^2 - 2x^2` (inside the support; 0 outside):
+
+    .. math::
+
+        \frac{\partial g}{\partial\sigma} = -\frac{x N}{\pi q \sigma^3 \sqrt D}, \qquad
+        \frac{\partial^2 g}{\partial\sigma^2} = -\frac{x\,[2(\ell^2+h^2)D - 3ND
+            - N((\ell^2+h^2)x^2 - 2\ell^2h^2)]}{\pi q \sigma^4 D^{3/2}} .
+
+    ``g`` is :func:`rmtweights.rmt.mp.mp_pdf` to the last bit (same edges, same function). A value
+    on an edge (where the derivatives are infinite) contributes no derivative. The second
+    derivative only with ``second=True`` (else None).
+    """
+    lo, hi = mp_edges(q, sigma)
+    g = _generalised_pdf(x, lo, hi, q * sigma * sigma)  # eq. (2) of [1], as mp_pdf
+    inside = g > 0.0  # x strictly inside the support (D > 0)
+    xi = x[inside]
+    D = (xi - lo) * (xi + lo) * (hi - xi) * (hi + xi)
+    lh = lo * lo + hi * hi
+    N = lh - 2.0 * xi * xi
+    root = np.sqrt(D)
+    c = math.pi * q
+    d1 = np.zeros_like(x)
+    d1[inside] = -xi * N / (c * sigma**3 * root)
+    if not second:
+        return g, d1, None
+    d2 = np.zeros_like(x)
+    d2[inside] = -xi * (2.0 * lh * D - 3.0 * N * D - N * (lh * xi * xi - 2.0 * lo * lo * hi * hi)) / (
+        c * sigma**4 * D * root)
+    return g, d1, d2
+
+
+def _modified_density(
+    x: np.ndarray, nu_min: float, sigma: float, nu_max: float, q: float, second: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""The modified MP density of Sec. 4 of [3]_, its gradient (and Hessian) in :math:`(\sigma, \nu_{\max})`.
+
+    For :math:`g = \sqrt D/(\pi q\sigma^2 x)`, :math:`D = (x^2-\nu_{\min}^2)(\nu_{\max}^2-x^2)`:
+
+    .. math::
+
+        g_\sigma = -\frac{2g}{\sigma},\quad g_{\sigma\sigma} = \frac{6g}{\sigma^2},\quad
+        g_\nu = \frac{(x^2-\nu_{\min}^2)\,\nu_{\max}}{\pi q\sigma^2 x\sqrt D},\quad
+        g_{\sigma\nu} = -\frac{2g_\nu}{\sigma},\quad
+        g_{\nu\nu} = -\frac{(x^2-\nu_{\min}^2)^2\,x}{\pi q\sigma^2 D^{3/2}} .
+
+    Returns ``g`` (:func:`rmtweights.rmt.mp._generalised_pdf`, bit for bit), the gradient (m x 2)
+    and, with ``second=True``, the three distinct second derivatives (m x 3: ss, s nu, nu nu).
+    """
+    s2q = q * sigma * sigma
+    g = _generalised_pdf(x, nu_min, nu_max, s2q)  # eq. (2) of [3] with free edges
+    inside = g > 0.0  # strictly inside (D > 0)
+    xi = x[inside]
+    gi = g[inside]
+    low = (xi - nu_min) * (xi + nu_min)
+    D = low * (nu_max - xi) * (nu_max + xi)
+    root = np.sqrt(D)
+    g_nu = low * nu_max / (math.pi * s2q * xi * root)
+    grad = np.zeros((x.size, 2))
+    grad[inside, 0] = -2.0 * gi / sigma
+    grad[inside, 1] = g_nu
+    if not second:
+        return g, grad, None
+    hess = np.zeros((x.size, 3))
+    hess[inside, 0] = 6.0 * gi / (sigma * sigma)
+    hess[inside, 1] = -2.0 * g_nu / sigma
+    hess[inside, 2] = -low * low * xi / (math.pi * s2q * D * root)
+    return g, grad, hess
+
+
+_POLISH_STEPS = 8  # Newton converges quadratically: 2-3 steps from where the trust region stops
+_POLISH_REACH = 1e-3  # largest step (relative to x_scale): beyond it the end point is not near a minimum
+_POLISH_TOL = 1e-9  # a Newton step this small (relative) leaves an error of its square: done
+
+
+def _newton_polish(
+    model: ResidualModel, x: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps from the trust-region end point ``x`` to the local minimiser of ``0.5 |r|^2``.
+
+    :func:`~rmtweights.rmt._trf.trf_least_squares` stops when the cost changes by less than ``ftol``
+    (relative), which leaves the parameters up to about ``sqrt(ftol)`` off the minimiser. With the exact Hessian
+    ``J^T J + sum_i r_i r_i''`` Newton's method converges quadratically from there. A parameter at a
+    bound whose gradient points outwards stays there (projected Newton, Bertsekas 1982). The steps are
+    taken only while the Hessian is positive definite, each is shorter than ``_POLISH_REACH * scale``
+    and the cost does not rise beyond rounding; otherwise the last point is kept. Returns the point and
+    its residuals.
+    """
+    r, J, S = model(x, hessian=True)
+    cost = 0.5 * float(r @ r)
+    for _ in range(_POLISH_STEPS):
+        grad = J.T @ r
+        blocked = ((x - lower <= 1e-10 * scale) & (grad > 0)) | ((upper - x <= 1e-10 * scale) & (grad < 0))
+        free = ~blocked
+        if not free.any():
+            break
+        hess = (J.T @ J + S)[np.ix_(free, free)]
+        try:
+            chol = np.linalg.cholesky(hess)
+        except np.linalg.LinAlgError:
+            break  # not convex here: not in a minimum's neighbourhood
+        step = np.zeros_like(x)
+        step[free] = -np.linalg.solve(chol.T, np.linalg.solve(chol, grad[free]))  # Newton step
+        if not np.all(np.abs(step) <= _POLISH_REACH * scale):
+            break
+        x_new = np.clip(x + step, lower, upper)
+        r_new, J_new, S_new = model(x_new, hessian=True)
+        cost_new = 0.5 * float(r_new @ r_new)
+        if cost_new > cost * (1.0 + 1e-12):
+            break
+        x, r, J, S, cost = x_new, r_new, J_new, S_new, cost_new
+        if np.all(np.abs(step) <= _POLISH_TOL * np.abs(x)):
+            break
+    return x, r
 
 
 def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = DEFAULT_A, *, alpha: float = DEFAULT_ALPHA) -> float:
@@ -275,9 +451,10 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = DEFAULT_A, *, alpha: floa
         \hat\sigma = \arg\min_{\sigma > 0} \sum_{i=1}^m \big[P(\gamma_i) - g(\gamma_i;\sigma)\big]^2,
 
     with :math:`P` the Gaussian-broadened density (:func:`gaussian_broadening_density`) and
-    :math:`g` the MP density of eq. (2) of [1]_. Solved by ``scipy.optimize.least_squares``
+    :math:`g` the MP density of eq. (2) of [1]_. Solved by the trust-region reflective method
     (bounded to :math:`[\hat\sigma_0/100,\ 100\,\hat\sigma_0]`) started at the BEMA estimate
-    :math:`\hat\sigma_0` (:func:`bema_sigma` with the same ``alpha`` as the BEMA estimate).
+    :math:`\hat\sigma_0` (:func:`bema_sigma` with the same ``alpha`` as the BEMA estimate), then
+    polished to the local minimiser (module docstring).
 
     **Outliers (our choice; [1]_ is silent):** the broadening and the fit use the bulk only,
     the values at or below the fence :math:`x_{\max}(\hat\sigma_0)\,(1 + 4\,s_{TW})`, with
@@ -347,21 +524,20 @@ def gb_sigma(gammas: npt.ArrayLike, q: float, a: int = DEFAULT_A, *, alpha: floa
     a = check_a(a)
     alpha = _check_alpha(alpha)
     g = _gb_spectrum(gammas, a)
-    sigma0 = bema_sigma(g, q, alpha=alpha)
-    bulk = _bulk(g, q, a, alpha)
-    P = broadened_density(bulk, bulk, broadening_widths(bulk, a))  # App. B of [1]
+    pieces = _bulk_pieces(g, q, a, alpha)
+    sigma0, bulk, P = pieces.sigma0, pieces.bulk, pieces.density
 
-    def residuals(theta: np.ndarray) -> np.ndarray:
-        return P - mp_pdf(bulk, q, theta[0])  # App. B of [1]
+    def model(theta: np.ndarray, hessian: bool = False) -> tuple[np.ndarray, ...]:
+        dens, d1, d2 = _mp_density_sigma(bulk, q, float(theta[0]), second=hessian)
+        r = P - dens  # App. B of [1]
+        if d2 is not None:
+            return r, -d1[:, None], np.array([[-float(r @ d2)]])
+        return r, -d1[:, None]
 
-    fit = optimize.least_squares(
-        residuals,
-        x0=[sigma0],
-        bounds=([sigma0 / 100.0], [sigma0 * 100.0]),
-        x_scale=[sigma0],
-        method="trf",
-    )
-    return float(fit.x[0])
+    lower, upper, scale = np.array([sigma0 / 100.0]), np.array([sigma0 * 100.0]), np.array([sigma0])
+    fit = trf_least_squares(model, np.array([sigma0]), lower, upper, scale)
+    sigma, _ = _newton_polish(model, fit.x, lower, upper, scale)
+    return float(sigma[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -392,7 +568,8 @@ class ModifiedMPFit:
     rms_residual : float
         Root-mean-square residual of the density fit (same units as the density).
     success : bool
-        Whether the optimiser reported convergence.
+        Whether the trust-region method converged (``ftol``, ``xtol`` or ``gtol``; not the
+        evaluation limit).
     """
 
     sigma: float
@@ -429,7 +606,7 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = DEFAULT_A,
 
     **Fit target:** the Gaussian-broadened density :math:`P(\gamma_i)` of App. B of [1]_ /
     App. C of [3]_ (normalised by the whole spectrum, :math:`1/m`) at the singular values of the
-    bulk, by ``scipy.optimize.least_squares``
+    bulk, by the trust-region reflective method, polished to the minimiser (module docstring)
     (residuals :math:`P(\gamma_i) - g_{\rm mod}(\gamma_i)`), started at the BEMA :math:`\sigma`
     and :math:`\nu_{\max} = \sigma(1+\sqrt q)`. A density fit is used rather than one to the
     empirical cdf because the model describes only the MP part: singular values above
@@ -473,31 +650,31 @@ def modified_mp_fit(gammas: npt.ArrayLike, q: float, *, a: int = DEFAULT_A,
     g = _gb_spectrum(gammas, a)
     m = g.size
     g_asc = g[::-1]
-    bulk = _bulk(g, q, a, alpha)
+    pieces = _bulk_pieces(g, q, a, alpha)
+    sigma0, bulk = pieces.sigma0, pieces.bulk
     # broadened density of the bulk, normalised by the whole spectrum (its mass is m_bulk/m)
-    P = broadened_density(bulk, bulk, broadening_widths(bulk, a)) * (bulk.size / m)  # eq. (4) of [3]
+    P = pieces.density * (bulk.size / m)  # eq. (4) of [3]
     nu_min = float(g_asc[0])
     top = float(g_asc[-1])
     span = top - nu_min
 
-    sigma0 = bema_sigma(g, q, alpha=alpha)  # start; _bulk computed it too (cheap: a few ms)
     _, x_max0 = mp_edges(q, sigma0)
     nu_lo, nu_hi = nu_min + 1e-6 * span, top + 0.5 * span
     nu0 = min(max(x_max0, nu_lo + 0.01 * span), nu_hi - 0.01 * span)
 
-    def residuals(theta: np.ndarray) -> np.ndarray:
-        s, nu_max = theta
-        return P - _generalised_pdf(bulk, nu_min, nu_max, q * s * s)  # eq. (2) of [3]
+    def model(theta: np.ndarray, hessian: bool = False) -> tuple[np.ndarray, ...]:
+        dens, grad, hess = _modified_density(bulk, nu_min, float(theta[0]), float(theta[1]), q, second=hessian)
+        r = P - dens  # eq. (2) of [3]
+        if hess is not None:
+            h = -(r @ hess)  # sum_i r_i d2r_i, d2r = -d2g
+            return r, -grad, np.array([[h[0], h[1]], [h[1], h[2]]])
+        return r, -grad
 
-    fit = optimize.least_squares(
-        residuals,
-        x0=[sigma0, nu0],
-        bounds=([sigma0 / 100.0, nu_lo], [sigma0 * 100.0, nu_hi]),
-        x_scale=[sigma0, span],
-        method="trf",
-    )
-    sigma, nu_max = (float(v) for v in fit.x)
-    r = fit.fun
+    lower, upper = np.array([sigma0 / 100.0, nu_lo]), np.array([sigma0 * 100.0, nu_hi])
+    scale = np.array([sigma0, span])
+    fit = trf_least_squares(model, np.array([sigma0, nu0]), lower, upper, scale)
+    theta, r = _newton_polish(model, fit.x, lower, upper, scale)
+    sigma, nu_max = float(theta[0]), float(theta[1])
     mass = (nu_max - nu_min) ** 2 / (4.0 * q * sigma * sigma)  # total mass of eq. (2) of [3]
     return ModifiedMPFit(
         sigma=sigma,
