@@ -21,8 +21,8 @@ drift on a shared machine hits them alike):
 
 then where our time goes, in the same child process: the spectrum
 (:func:`rmtweights.stages.spectra.spectra_tables` on the module's layers, as ``analyze_model`` calls
-it), the sigma fits (:func:`rmtweights.stages.mp_fit.fit_tables`, ``curve=False``) and the heavy-tail
-table (:func:`rmtweights.stages.heavy_tail.heavy_tail_table`) for (c) and (d), and the spectrum floor:
+it), the sigma fits (:func:`rmtweights.stages.fit_mp.fit_tables`, ``curve=False``) and the heavy-tail
+table (:func:`rmtweights.stages.fit_heavy_tail.heavy_tail_table`) for (c) and (d), and the spectrum floor:
 the fastest *accurate* raw path of ``bench_spectrum.py`` (every singular value within 1e-5 s_max of
 float64 gesdd; candidates gesdd f64/f32 and the float64 Gram matrix + ``scipy.linalg.eigh`` with each
 LAPACK driver) on the same 37 float32 matrices.
@@ -195,8 +195,8 @@ def child_ours(args: argparse.Namespace) -> dict:
     import bench_spectrum  # noqa: E402  (the candidates and the accuracy rule of the floor)
 
     from rmtweights.api import DEFAULT_METHODS, _module_layers, analyze_model
-    from rmtweights.stages.heavy_tail import heavy_tail_table
-    from rmtweights.stages.mp_fit import fit_tables
+    from rmtweights.stages.fit_heavy_tail import heavy_tail_table
+    from rmtweights.stages.fit_mp import fit_tables
     from rmtweights.stages.spectra import spectra_tables
 
     model = load_model(args.weights)

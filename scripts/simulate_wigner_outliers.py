@@ -7,10 +7,8 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.rmt import wigner
+from rmtweights.stages.simulate_wigner_outliers import simulate_wigner_outliers
 
-p = snakemake.params.wigner
-outliers = wigner.outlier_sweep(p["Ns"], p["seeds"], sigma=p["sigma"], interval=tuple(p["interval"]),
-                                growth=p["growth"], c=p["c"], bulk=p["bulk"])
+outliers, peche = simulate_wigner_outliers(snakemake.params.wigner)
 io.write_parquet(outliers, snakemake.output.outliers)
-io.write_parquet(wigner.peche_check(p["Ns"], p["peche_thetas"], p["sigma"], p["seeds"]), snakemake.output.peche)
+io.write_parquet(peche, snakemake.output.peche)

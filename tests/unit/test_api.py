@@ -11,8 +11,8 @@ from torch import nn
 
 from rmtweights.api import DEFAULT_METHODS, analyze_model
 from rmtweights.layers import layer_matrices
-from rmtweights.stages.heavy_tail import heavy_tail_table
-from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
+from rmtweights.stages.fit_heavy_tail import heavy_tail_table
+from rmtweights.stages.fit_mp import FIT_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
 from rmtweights.weights import WeightsError
 

@@ -13,9 +13,7 @@ import yaml
 from rmtweights import api, data, sweeps, weights
 from rmtweights.config import MAX_ERRORS, ConfigError, check_config, validate_config
 from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality, wigner
-from rmtweights.stages import heavy_tail as heavy_tail_stage
-from rmtweights.stages import mp_fit, pruning, weights_part
-from rmtweights.stages import universality as universality_stage
+from rmtweights.stages import evaluate_pruning, extract_weights_part, fit_heavy_tail, fit_mp, measure_universality
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -182,24 +180,24 @@ def test_synthetic_defaults():
 
 
 @pytest.mark.parametrize("path, library", [
-    (("analysis", "bema", "alpha"), [(estimators.bema_sigma, "alpha"), (mp_fit.fit_tables, "alpha"),
+    (("analysis", "bema", "alpha"), [(estimators.bema_sigma, "alpha"), (fit_mp.fit_tables, "alpha"),
                                      (api.analyze_model, "alpha")]),
-    (("analysis", "gb", "a"), [(estimators.gb_sigma, "a"), (mp_fit.fit_tables, "a"), (api.analyze_model, "a")]),
-    (("analysis", "beta"), [(threshold.mp_threshold, "beta"), (mp_fit.fit_tables, "beta"),
+    (("analysis", "gb", "a"), [(estimators.gb_sigma, "a"), (fit_mp.fit_tables, "a"), (api.analyze_model, "a")]),
+    (("analysis", "beta"), [(threshold.mp_threshold, "beta"), (fit_mp.fit_tables, "beta"),
                             (api.analyze_model, "beta")]),
     (("analysis", "heavy_tail", "n_bootstrap"), [(heavytail.fit_heavy_tail, "n_bootstrap"),
-                                                 (heavy_tail_stage.heavy_tail_table, "n_bootstrap"),
+                                                 (fit_heavy_tail.heavy_tail_table, "n_bootstrap"),
                                                  (api.analyze_model, "n_bootstrap")]),
     (("analysis", "heavy_tail", "seed"), [(heavytail.fit_heavy_tail, "seed"),
-                                          (heavy_tail_stage.heavy_tail_table, "seed")]),
+                                          (fit_heavy_tail.heavy_tail_table, "seed")]),
     (("analysis", "universality", "a"), [(universality.unfold, "a"), (universality.spacing_test, "a"),
-                                         (universality_stage.universality_tables, "a")]),
+                                         (measure_universality.universality_tables, "a")]),
     (("analysis", "universality", "window"), [(porter_thomas.porter_thomas, "window"),
-                                              (weights_part.weights_part_tables, "porter_thomas_window")]),
-    (("analysis", "prune", "k_fraction"), [(bbp.curve_k, "k_fraction"), (mp_fit.fit_tables, "k_fraction"),
-                                           (pruning.prune_tables, "k_fraction")]),
-    (("analysis", "prune", "batch_size"), [(pruning.prune_tables, "batch_size")]),
-    (("analysis", "reshape"), [(api.analyze_model, "reshape"), (weights_part.weights_part_tables, "reshape")]),
+                                              (extract_weights_part.weights_part_tables, "porter_thomas_window")]),
+    (("analysis", "prune", "k_fraction"), [(bbp.curve_k, "k_fraction"), (fit_mp.fit_tables, "k_fraction"),
+                                           (evaluate_pruning.prune_tables, "k_fraction")]),
+    (("analysis", "prune", "batch_size"), [(evaluate_pruning.prune_tables, "batch_size")]),
+    (("analysis", "reshape"), [(api.analyze_model, "reshape"), (extract_weights_part.weights_part_tables, "reshape")]),
     (("external", "*", "*", "layers_per_job"), [(weights.plan_parts, "layers_per_job")]),
     (("sweeps", "wigner", "sigma"), [(wigner.outlier_sweep, "sigma")]),
     (("sweeps", "wigner", "growth"), [(wigner.outlier_sweep, "growth")]),
@@ -220,5 +218,5 @@ def test_methods_default():
 
 
 def test_number_variance_windows_default():
-    assert list(_default(universality_stage.universality_tables, "ls")) == _schema_default("analysis", "universality",
+    assert list(_default(measure_universality.universality_tables, "ls")) == _schema_default("analysis", "universality",
                                                                                            "ls")

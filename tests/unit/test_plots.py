@@ -27,7 +27,7 @@ from matplotlib.text import Text  # noqa: E402
 from rmtweights import plots  # noqa: E402
 from rmtweights.rmt.universality import goe_number_variance, wigner_surmise_pdf  # noqa: E402
 from rmtweights.stages.common import RUN_KEYS  # noqa: E402
-from rmtweights.stages.mp_fit import CURVE_COLUMNS, FIT_COLUMNS  # noqa: E402
+from rmtweights.stages.fit_mp import CURVE_COLUMNS, FIT_COLUMNS  # noqa: E402
 from rmtweights.stages.spectra import PORTER_THOMAS_COLUMNS, SPECTRA_COLUMNS  # noqa: E402
 
 KEYS = dict(study="studyQ", dataset="datasetX", model="modelY", variant="variantZ", seed=7)

@@ -21,6 +21,9 @@ import pytest
 import torch
 import yaml
 
+from rmtweights import plan
+from rmtweights.config import validate_config
+
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 TINY = REPO / "tests" / "config" / "tiny.yaml"
@@ -58,6 +61,13 @@ def dry_counts(config: Path, workdir: Path, *extra, snakefile=REPO / "Snakefile"
                                 "--directory", workdir, *extra, snakefile=snakefile).stdout)
 
 
+def validated(path: Path) -> dict:
+    """A config file as the Snakefile sees it (schema defaults filled in)."""
+    config = yaml.safe_load(path.read_text())
+    validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    return config
+
+
 def write_config(tmp_path: Path, config: dict, name: str = "config.yaml") -> Path:
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))
@@ -83,10 +93,12 @@ def test_dry_run_default_config_job_counts(tmp_path):
                     simulate_wigner_outliers=1, summarise_wigner_outliers=1, compute_bbp_table=1, all=1)
     assert dry_counts(DEFAULT, tmp_path) == expected
     assert dry_counts(DEFAULT, tmp_path) == expected  # twice: nothing was written by a dry run
+    assert plan.job_counts(validated(DEFAULT)) == expected  # the plan counts the jobs Snakemake schedules
 
 
 def test_dry_run_paper_config_counts(tmp_path):
     counts = dry_counts(PAPER, tmp_path)
+    assert plan.job_counts(validated(PAPER)) == counts
     # paper.yaml: paper000 2x2x1x10 = 40, paper000_alexnet 2x1x1x10 = 20, paper000_batch 1x1x2x10 = 20,
     # paper001 1x3x3x10 = 90, spikes 1x1x15x10 = 150: 320 runs, trained seed-batched (one job per seed group:
     # 4 + 2 + 2 + 9 + 15 = 32), every seed's checkpoints outputs of that job. Prune layers: all but
@@ -291,7 +303,7 @@ PER_RUN = {"extract_spectra", "extract_spectra_and_vectors", "fit_mp", "fit_heav
 @pytest.mark.slow
 @pytest.mark.parametrize("module,anchor,expect_some,expect_none", [
     # a no-op edit of the aggregation of study tables: no per-run job at all
-    ("stages/aggregate.py", '    """\n    if table == "table2":', {"aggregate_table"}, PER_RUN),
+    ("stages/aggregate_table.py", '    """\n    if table == "table2":', {"aggregate_table"}, PER_RUN),
     # a no-op edit of the BEMA estimator: the fits and what follows, never training or spectra
     ("rmt/estimators.py", "    k_lo = max(1, math.ceil(alpha * m - 1e-9))",
      {"fit_mp", "evaluate_pruning", "correlate", "aggregate_table"},

@@ -1,7 +1,8 @@
 """Stage write_summary: each paper's block shows our numbers beside the paper's, verdicts follow the numbers.
 
 The study tables are built from constructed per-run rows by the workflow's own aggregation
-(:func:`rmtweights.stages.aggregate.aggregate`, :func:`rmtweights.stages.spike_counts.spike_count_tables`,
+(:func:`rmtweights.stages.aggregate_table.aggregate`,
+:func:`rmtweights.stages.aggregate_spike_counts.spike_count_tables`,
 :func:`rmtweights.stages.wigner_summary.wigner_summary_tables`, :func:`rmtweights.sweeps.table1_comparison`),
 so the summary is tested on the columns a run really writes.
 """
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.stages.aggregate import aggregate
-from rmtweights.stages.spike_counts import spike_count_tables
+from rmtweights.stages.aggregate_spike_counts import spike_count_tables
+from rmtweights.stages.aggregate_table import aggregate
 from rmtweights.stages.summary import (
     PT_REST_MAX,
     R_REPRODUCED,

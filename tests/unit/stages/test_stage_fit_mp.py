@@ -9,7 +9,7 @@ import pytest
 from rmtweights.analyze import THRESHOLD_METHODS, analyze_spectrum
 from rmtweights.layers import LayerMatrix
 from rmtweights.rmt import bbp
-from rmtweights.stages.mp_fit import CURVE_COLUMNS, FIT_COLUMNS, SPIKE_COLUMNS, fit_tables
+from rmtweights.stages.fit_mp import CURVE_COLUMNS, FIT_COLUMNS, SPIKE_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
 
 N, M = 300, 150
