@@ -531,9 +531,10 @@ def test_a_run_killed_mid_way_resumes_with_make_run_to_the_same_tables(tiny_run,
         first.wait()
     assert list((root / ".snakemake" / "locks").glob("*.lock"))  # the lock of the killed run stays
     assert any((root / ".snakemake" / "incomplete").glob("*"))  # jobs were running
-    # without the unlock, Snakemake refuses to start
-    proc = snakemake("--cores", "2", "--configfile", TINY, "--replace-workflow-config", snakefile=root / "Snakefile",
-                     check=False)
+    # without the unlock, Snakemake refuses to start (and without rerun-incomplete it stops even earlier,
+    # with IncompleteFilesException)
+    proc = snakemake("--workflow-profile", "local", "--cores", "2", "--configfile", TINY, "--replace-workflow-config",
+                     snakefile=root / "Snakefile", check=False)
     assert proc.returncode != 0 and "LockException" in proc.stdout, proc.stdout[-3000:]
     resumed = subprocess.run(make_run, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              timeout=1800)
