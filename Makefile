@@ -45,8 +45,12 @@ data: ## Fashion-MNIST of the default study: apt-get install dataset-fashion-mni
 profile: ## link profiles/slurm to ~/.config/snakemake/slurm (never over an existing profile)
 	@bash scripts/link_profile.sh
 
-run: env profile data ## run the default study (config/config.yaml) on this machine, results in results/
-	$(VENV)/bin/snakemake --cores all
+# On this machine with profiles/local (every core, rerun-incomplete). After a crash, run it again: a
+# lock left by a killed run is removed first when no Snakemake works here (scripts/unlock_stale_lock.py).
+# SNAKEMAKE_ARGS: more options, e.g. SNAKEMAKE_ARGS="--cores 4" or "--configfile config/paper.yaml --replace-workflow-config".
+run: env profile data ## run (or resume after a crash) the default study on this machine, results in results/
+	@$(VENV)/bin/python scripts/unlock_stale_lock.py $(SNAKEMAKE_ARGS)
+	$(VENV)/bin/snakemake --workflow-profile local $(SNAKEMAKE_ARGS)
 
 test: env ## the test suite (tests needing system packages skip unless CI=true or RMTW_INSTALL_SYSTEM_PACKAGES=1)
 	$(if $(INSTALL_SYSTEM_PACKAGES),@bash scripts/install_data.sh)

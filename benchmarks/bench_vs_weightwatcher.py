@@ -32,8 +32,8 @@ clock; rounds interleave the calls, so load drift on a shared machine hits them 
 
 then where our time goes, in the same child process: the spectrum
 (:func:`rmtweights.stages.spectra.spectra_tables` on the module's layers, as ``analyze_model`` calls
-it), the sigma fits (:func:`rmtweights.stages.mp_fit.fit_tables`, ``curve=False``), the heavy-tail
-table (:func:`rmtweights.stages.heavy_tail.heavy_tail_table`) and the rest (building and merging
+it), the sigma fits (:func:`rmtweights.stages.fit_mp.fit_tables`, ``curve=False``), the heavy-tail
+table (:func:`rmtweights.stages.fit_heavy_tail.heavy_tail_table`) and the rest (building and merging
 the tables). Since (c) and (d) both compute the spectrum, ``WW default / our spectrum`` is the
 largest ratio any speed-up of the rest could reach; it is printed beside each ratio. For ``encoder``
 also the spectrum floor: the fastest *accurate* raw path of ``bench_spectrum.py`` (every singular
@@ -247,8 +247,8 @@ def child_ours(args: argparse.Namespace) -> dict:
 
     from rmtweights.api import _module_layers, analyze_model
     from rmtweights.methods import METHOD_NAMES
-    from rmtweights.stages.heavy_tail import heavy_tail_table
-    from rmtweights.stages.mp_fit import fit_tables
+    from rmtweights.stages.fit_heavy_tail import heavy_tail_table
+    from rmtweights.stages.fit_mp import fit_tables
     from rmtweights.stages.spectra import spectra_tables
 
     results = {}

@@ -7,8 +7,8 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.aggregate import aggregate
+from rmtweights.stages.aggregate_table import aggregate
 
-frames = {stage: io.read_parquets(snakemake.input[stage]) for stage in snakemake.input.keys()}
+frames = {name: io.read_parquets(snakemake.input[name]) for name in snakemake.input.keys()}
 table = aggregate(snakemake.params.table, frames, reason_rows=snakemake.params.reason_rows)
 io.write_table(table, snakemake.output.parquet, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

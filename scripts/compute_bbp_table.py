@@ -7,10 +7,7 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.sweeps.table1 import bbp_table, table1_comparison
+from rmtweights.stages.compute_bbp_table import compute_bbp_table
 
-p = snakemake.params.bbp
-frame = bbp_table([tuple(size) for size in p["sizes"]], tuple(p["thetas"]), p["sigma"], p["draws"], p["seed"],
-                   bema=True, alpha=snakemake.params.alpha)
-table = table1_comparison(frame)
+table = compute_bbp_table(snakemake.params.bbp, alpha=snakemake.params.alpha)
 io.write_table(table, snakemake.output.table, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

@@ -7,9 +7,8 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.common import add_run_keys
-from rmtweights.stages.correlation import correlation_table
+from rmtweights.stages.correlate import correlate
 
-table = correlation_table(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
-                          io.read_parquet(snakemake.input.fits), snakemake.params.layer)
-io.write_parquet(add_run_keys(table, snakemake.wildcards), snakemake.output.correlation)
+table = correlate(io.read_parquet(snakemake.input.curve), io.read_parquet(snakemake.input.prune),
+                  io.read_parquet(snakemake.input.fits), snakemake.params.layer, snakemake.wildcards)
+io.write_parquet(table, snakemake.output.correlation)

@@ -1,4 +1,5 @@
-"""Snakemake adapter of rule extract_spectra: singular values of every layer, trained and initial (and the Porter-Thomas tests)."""
+"""Snakemake adapter of rules extract_spectra and extract_spectra_and_vectors: singular values of every layer,
+trained and initial (and the Porter-Thomas tests)."""
 import sys
 from typing import TYPE_CHECKING
 
@@ -7,15 +8,13 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io, layers
-from rmtweights.stages.common import add_run_keys
-from rmtweights.stages.spectra import spectra_tables
+from rmtweights import io
+from rmtweights.stages.extract_spectra import extract_spectra
 
 p = snakemake.params
-states = {state: layers.iter_layer_matrices(layers.weight_tensors(io.load_checkpoint(path)["model_state"]), p.reshape)
-          for state, path in (("trained", snakemake.input.final), ("initial", snakemake.input.init))}
-spectra, porter_thomas = spectra_tables(states, reshape=p.reshape, porter_thomas_window=p.porter_thomas_window,
-                                        device=p.device, log=lambda line: print(line, file=sys.stderr))
-io.write_parquet(add_run_keys(spectra, snakemake.wildcards), snakemake.output.spectra)
+spectra, porter_thomas = extract_spectra(snakemake.input.final, snakemake.input.init, snakemake.wildcards,
+                                         reshape=p.reshape, porter_thomas_window=p.porter_thomas_window,
+                                         device=p.device, log=lambda line: print(line, file=sys.stderr))
+io.write_parquet(spectra, snakemake.output.spectra)
 if porter_thomas is not None:
-    io.write_parquet(add_run_keys(porter_thomas, snakemake.wildcards), snakemake.output.porter_thomas)
+    io.write_parquet(porter_thomas, snakemake.output.porter_thomas)

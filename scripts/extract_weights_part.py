@@ -8,12 +8,11 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.common import add_run_keys
-from rmtweights.stages.weights_part import weights_part_tables
+from rmtweights.stages.extract_weights_part import extract_weights_part
 
 p = snakemake.params
-spectra, porter_thomas = weights_part_tables(p.spec["weights"], p.names, reshape=p.reshape, seed=p.spec["seed"] or 0,
-                                             porter_thomas_window=p.porter_thomas_window, device=p.device,
-                                             log=lambda line: print(line, file=sys.stderr))
-io.write_parquet(add_run_keys(spectra, snakemake.wildcards), snakemake.output.spectra)
-io.write_parquet(add_run_keys(porter_thomas, snakemake.wildcards), snakemake.output.porter_thomas)
+spectra, porter_thomas = extract_weights_part(p.spec["weights"], p.names, snakemake.wildcards, reshape=p.reshape,
+                                              seed=p.spec["seed"] or 0, porter_thomas_window=p.porter_thomas_window,
+                                              device=p.device, log=lambda line: print(line, file=sys.stderr))
+io.write_parquet(spectra, snakemake.output.spectra)
+io.write_parquet(porter_thomas, snakemake.output.porter_thomas)

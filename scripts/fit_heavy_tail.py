@@ -7,8 +7,7 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.common import add_run_keys
-from rmtweights.stages.heavy_tail import heavy_tail_table
+from rmtweights.stages.fit_heavy_tail import fit_heavy_tail
 
-table = heavy_tail_table(io.read_parquet(snakemake.input.spectra), **snakemake.params.heavy_tail)
-io.write_parquet(add_run_keys(table, snakemake.wildcards), snakemake.output.heavy_tail)
+table = fit_heavy_tail(io.read_parquet(snakemake.input.spectra), snakemake.wildcards, **snakemake.params.heavy_tail)
+io.write_parquet(table, snakemake.output.heavy_tail)

@@ -7,6 +7,8 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
+from rmtweights.stages.gather_spectra import gather_spectra
 
-io.write_parquet(io.read_parquets(snakemake.input.spectra), snakemake.output.spectra)
-io.write_parquet(io.read_parquets(snakemake.input.porter_thomas), snakemake.output.porter_thomas)
+spectra, porter_thomas = gather_spectra(snakemake.input.spectra, snakemake.input.porter_thomas)
+io.write_parquet(spectra, snakemake.output.spectra)
+io.write_parquet(porter_thomas, snakemake.output.porter_thomas)

@@ -7,7 +7,7 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.external import import_model
+from rmtweights.stages.import_model import import_model
 
 given, initial = import_model(snakemake.params.spec, download=snakemake.params.download)
 io.save_checkpoint(given, snakemake.output.final)

@@ -1,4 +1,5 @@
-"""Snakemake adapter of rule measure_universality: level spacings and number variance, with the Porter-Thomas summary."""
+"""Snakemake adapter of rule measure_universality: level spacings and number variance, with the Porter-Thomas
+summary."""
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -7,10 +8,9 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.common import add_run_keys
-from rmtweights.stages.universality import universality_tables
+from rmtweights.stages.measure_universality import measure_universality
 
-tables = universality_tables(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.porter_thomas),
-                             a=snakemake.params.a, ls=snakemake.params.ls)
+tables = measure_universality(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.porter_thomas),
+                              snakemake.wildcards, a=snakemake.params.a, ls=snakemake.params.ls)
 for name, table in tables.items():
-    io.write_parquet(add_run_keys(table, snakemake.wildcards), snakemake.output[name])
+    io.write_parquet(table, snakemake.output[name])

@@ -9,11 +9,10 @@ from _adapter import start
 start(snakemake)
 import json
 
-from rmtweights import data, io
+from rmtweights import io
+from rmtweights.stages.prepare_dataset import prepare_dataset
 
-spec = snakemake.params.dataset
-splits = data.load_spec(spec)
-summary = data.summarize(splits)
+summary = prepare_dataset(snakemake.params.dataset)
 print(json.dumps(summary), file=sys.stderr)
 with io.atomic_path(snakemake.output.summary) as tmp:
     tmp.write_text(json.dumps(summary, indent=2) + "\n")

@@ -7,10 +7,8 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.sweeps.wigner_outliers import outlier_sweep, peche_check
+from rmtweights.stages.simulate_wigner_outliers import simulate_wigner_outliers
 
-p = snakemake.params.wigner
-outliers = outlier_sweep(p["Ns"], p["seeds"], sigma=p["sigma"], interval=tuple(p["interval"]),
-                         growth=p["growth"], c=p["c"], bulk=p["bulk"])
+outliers, peche = simulate_wigner_outliers(snakemake.params.wigner)
 io.write_parquet(outliers, snakemake.output.outliers)
-io.write_parquet(peche_check(p["Ns"], p["peche_thetas"], p["sigma"], p["seeds"]), snakemake.output.peche)
+io.write_parquet(peche, snakemake.output.peche)

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import torch
 
-from rmtweights import data, io, train
-from rmtweights.train_common import TrainConfig
-from rmtweights.stages.common import add_run_keys
+from rmtweights import io
+from rmtweights.stages.train_model import train_model
 
 torch.set_num_threads(snakemake.threads)
-model = snakemake.params.model
-splits = data.load_prepared(snakemake.params.dataset, json.loads(Path(snakemake.input.dataset).read_text()))
-metrics = train.train_model(model["arch"], model["kwargs"], splits, TrainConfig(**snakemake.params.train),
-                            int(snakemake.wildcards.seed), Path(snakemake.output.final).parent,
-                            log=lambda line: print(line, file=sys.stderr))
-io.write_parquet(add_run_keys(metrics, snakemake.wildcards), snakemake.output.metrics)
+p = snakemake.params
+metrics = train_model(p.dataset, json.loads(Path(snakemake.input.dataset).read_text()), p.model, p.train,
+                      snakemake.wildcards, Path(snakemake.output.final).parent,
+                      log=lambda line: print(line, file=sys.stderr))
+io.write_parquet(metrics, snakemake.output.metrics)

@@ -12,16 +12,13 @@ from pathlib import Path
 
 import torch
 
-from rmtweights import data, io
-from rmtweights.stages.common import add_run_keys
-from rmtweights.train_batched import train_seeds_batched
-from rmtweights.train_common import TrainConfig
+from rmtweights import io
+from rmtweights.stages.train_models_batched import train_models_batched
 
 torch.set_num_threads(snakemake.threads)
-model, seeds = snakemake.params.model, snakemake.params.seeds
-splits = data.load_prepared(snakemake.params.dataset, json.loads(Path(snakemake.input.dataset).read_text()))
+p = snakemake.params
 dirs = [Path(path).parent for path in snakemake.output.final]  # results/.../seed<seed>/model, in seed order
-metrics = train_seeds_batched(model["arch"], model["kwargs"], splits, TrainConfig(**snakemake.params.train),
-                              seeds, dirs, log=lambda line: print(line, file=sys.stderr))
-for seed, frame, path in zip(seeds, metrics, snakemake.output.metrics):
-    io.write_parquet(add_run_keys(frame, {**dict(snakemake.wildcards.items()), "seed": seed}), path)
+metrics = train_models_batched(p.dataset, json.loads(Path(snakemake.input.dataset).read_text()), p.model, p.train,
+                               snakemake.wildcards, p.seeds, dirs, log=lambda line: print(line, file=sys.stderr))
+for frame, path in zip(metrics, snakemake.output.metrics):
+    io.write_parquet(frame, path)

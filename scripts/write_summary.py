@@ -7,9 +7,9 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.write_summary import summary_markdown, table_key
+from rmtweights.stages.write_summary import write_summary
 
-tables = {table_key(path): io.read_parquet(path) for path in snakemake.input.tables}
-text = summary_markdown(tables, studies=snakemake.params.studies, sweeps=snakemake.params.sweeps)
+tables = {path: io.read_parquet(path) for path in snakemake.input.tables}
+text = write_summary(tables, studies=snakemake.params.studies, sweeps=snakemake.params.sweeps)
 with io.atomic_path(snakemake.output.summary) as tmp:
     tmp.write_text(text, encoding="utf-8")

@@ -2,8 +2,8 @@
 
 The same stages the workflow runs, in memory: every layer of a model, a state_dict or a weights file
 is decomposed once (:func:`rmtweights.stages.spectra.spectra_tables`), fitted by each estimator of
-:math:`\\sigma` with its threshold, s-hat and Ave_w (:func:`rmtweights.stages.mp_fit.fit_tables`) and
-tested for a power-law tail (:func:`rmtweights.stages.heavy_tail.heavy_tail_table`). The numbers are
+:math:`\\sigma` with its threshold, s-hat and Ave_w (:func:`rmtweights.stages.fit_mp.fit_tables`) and
+tested for a power-law tail (:func:`rmtweights.stages.fit_heavy_tail.heavy_tail_table`). The numbers are
 those of the workflow's ``mp_fit.parquet`` (the fit table) and ``heavy_tail.parquet`` for the same weights.
 :func:`analyze_matrix` decomposes one matrix and analyses its spectrum
 (:func:`rmtweights.analyze.analyze_spectrum`).
@@ -24,8 +24,8 @@ from rmtweights import layers
 from rmtweights.analyze import MatrixAnalysis, analyze_spectrum, check_options, not_analysed
 from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA, DEFAULT_BETA, METHOD_NAMES, check_methods
 from rmtweights.spectrum import check_matrix, layer_spectrum
-from rmtweights.stages.heavy_tail import heavy_tail_table
-from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
+from rmtweights.stages.fit_heavy_tail import heavy_tail_table
+from rmtweights.stages.fit_mp import FIT_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
 from rmtweights.weights.common import TensorEntry
 from rmtweights.weights.selection import select

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from rmtweights.stages.common import RUN_KEYS
+from rmtweights.run_keys import RUN_COLUMNS
 
 __all__ = ["number", "fmt", "natural_key", "distinct", "run_label"]
 
@@ -68,7 +68,7 @@ def distinct(sources: Sequence[pd.DataFrame | Mapping[str, Any] | pd.Series | No
     return sorted(values, key=natural_key)
 
 
-def run_label(*sources: pd.DataFrame | Mapping[str, Any] | pd.Series, keys: Sequence[str] = RUN_KEYS,
+def run_label(*sources: pd.DataFrame | Mapping[str, Any] | pd.Series, keys: Sequence[str] = RUN_COLUMNS,
               named: bool = True, separator: str = " · ", omit: Mapping[str, Collection[str]] | None = None,
               empty: str = "run keys not given") -> str:
     """The run keys of tables or rows as one label.

@@ -140,13 +140,13 @@ def _real_run_dirs() -> list[str]:
 
 # Every per-run Parquet file the workflow writes, with the columns checked: the run keys
 # (rmtweights.stages.common.add_run_keys) everywhere, and the results of training and the MP fit.
-RUN_KEYS = {"study", "dataset", "model", "variant", "seed"}
+RUN_COLUMNS = {"study", "dataset", "model", "variant", "seed"}
 REAL_RUN_FILES = {
-    "training.parquet": RUN_KEYS | {"epoch", "test_acc", "seconds"},
-    "spectra.parquet": RUN_KEYS | {"layer", "sv"},
-    "mp_fit.parquet": RUN_KEYS | {"method", "sigma", "gamma_plus", "s_hat", "ave_w", "status"},
+    "training.parquet": RUN_COLUMNS | {"epoch", "test_acc", "seconds"},
+    "spectra.parquet": RUN_COLUMNS | {"layer", "sv"},
+    "mp_fit.parquet": RUN_COLUMNS | {"method", "sigma", "gamma_plus", "s_hat", "ave_w", "status"},
     **{
-        f"{name}.parquet": RUN_KEYS
+        f"{name}.parquet": RUN_COLUMNS
         for name in (
             "spikes",
             "avew_curve",

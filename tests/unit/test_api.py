@@ -12,8 +12,8 @@ from torch import nn
 from rmtweights.api import analyze_model
 from rmtweights.methods import METHOD_NAMES
 from rmtweights.layers import layer_matrices
-from rmtweights.stages.heavy_tail import heavy_tail_table
-from rmtweights.stages.mp_fit import FIT_COLUMNS, fit_tables
+from rmtweights.stages.fit_heavy_tail import heavy_tail_table
+from rmtweights.stages.fit_mp import FIT_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
 from rmtweights.weights.common import WeightsError
 

@@ -13,9 +13,7 @@ import yaml
 from rmtweights import analyze, api, data, methods
 from rmtweights.config import MAX_ERRORS, ConfigError, check_config, validate_config
 from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality
-from rmtweights.stages import heavy_tail as heavy_tail_stage
-from rmtweights.stages import mp_fit, pruning, weights_part
-from rmtweights.stages import universality as universality_stage
+from rmtweights.stages import evaluate_pruning, extract_weights_part, fit_heavy_tail, fit_mp, measure_universality
 from rmtweights.sweeps import table1, wigner_outliers
 from rmtweights.weights.parts import plan_parts
 
@@ -184,24 +182,24 @@ def test_synthetic_defaults():
 
 
 @pytest.mark.parametrize("path, library", [
-    (("analysis", "bema", "alpha"), [(estimators.bema_sigma, "alpha"), (mp_fit.fit_tables, "alpha"),
+    (("analysis", "bema", "alpha"), [(estimators.bema_sigma, "alpha"), (fit_mp.fit_tables, "alpha"),
                                      (api.analyze_model, "alpha")]),
-    (("analysis", "gb", "a"), [(estimators.gb_sigma, "a"), (mp_fit.fit_tables, "a"), (api.analyze_model, "a")]),
-    (("analysis", "beta"), [(threshold.mp_threshold, "beta"), (mp_fit.fit_tables, "beta"),
+    (("analysis", "gb", "a"), [(estimators.gb_sigma, "a"), (fit_mp.fit_tables, "a"), (api.analyze_model, "a")]),
+    (("analysis", "beta"), [(threshold.mp_threshold, "beta"), (fit_mp.fit_tables, "beta"),
                             (api.analyze_model, "beta")]),
     (("analysis", "heavy_tail", "n_bootstrap"), [(heavytail.fit_heavy_tail, "n_bootstrap"),
-                                                 (heavy_tail_stage.heavy_tail_table, "n_bootstrap"),
+                                                 (fit_heavy_tail.heavy_tail_table, "n_bootstrap"),
                                                  (api.analyze_model, "n_bootstrap")]),
     (("analysis", "heavy_tail", "seed"), [(heavytail.fit_heavy_tail, "seed"),
-                                          (heavy_tail_stage.heavy_tail_table, "seed")]),
+                                          (fit_heavy_tail.heavy_tail_table, "seed")]),
     (("analysis", "universality", "a"), [(universality.unfold, "a"), (universality.spacing_test, "a"),
-                                         (universality_stage.universality_tables, "a")]),
+                                         (measure_universality.universality_tables, "a")]),
     (("analysis", "universality", "window"), [(porter_thomas.porter_thomas, "window"),
-                                              (weights_part.weights_part_tables, "porter_thomas_window")]),
-    (("analysis", "prune", "k_fraction"), [(bbp.curve_k, "k_fraction"), (mp_fit.fit_tables, "k_fraction"),
-                                           (pruning.prune_tables, "k_fraction")]),
-    (("analysis", "prune", "batch_size"), [(pruning.prune_tables, "batch_size")]),
-    (("analysis", "reshape"), [(api.analyze_model, "reshape"), (weights_part.weights_part_tables, "reshape")]),
+                                              (extract_weights_part.weights_part_tables, "porter_thomas_window")]),
+    (("analysis", "prune", "k_fraction"), [(bbp.curve_k, "k_fraction"), (fit_mp.fit_tables, "k_fraction"),
+                                           (evaluate_pruning.prune_tables, "k_fraction")]),
+    (("analysis", "prune", "batch_size"), [(evaluate_pruning.prune_tables, "batch_size")]),
+    (("analysis", "reshape"), [(api.analyze_model, "reshape"), (extract_weights_part.weights_part_tables, "reshape")]),
     (("external", "*", "*", "layers_per_job"), [(plan_parts, "layers_per_job")]),
     (("sweeps", "wigner", "sigma"), [(wigner_outliers.outlier_sweep, "sigma")]),
     (("sweeps", "wigner", "growth"), [(wigner_outliers.outlier_sweep, "growth")]),
@@ -241,5 +239,5 @@ def test_renamed_method_is_refused_with_its_new_name():
 
 
 def test_number_variance_windows_default():
-    assert list(_default(universality_stage.universality_tables, "ls")) == _schema_default("analysis", "universality",
+    assert list(_default(measure_universality.universality_tables, "ls")) == _schema_default("analysis", "universality",
                                                                                            "ls")

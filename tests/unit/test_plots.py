@@ -31,8 +31,8 @@ from rmtweights.plots.spike_counts import spike_count_figure  # noqa: E402
 from rmtweights.plots.universality import universality_figure  # noqa: E402
 from rmtweights.plots.wigner_error import wigner_error_figure  # noqa: E402
 from rmtweights.rmt.universality import goe_number_variance, wigner_surmise_pdf  # noqa: E402
-from rmtweights.stages.common import RUN_KEYS  # noqa: E402
-from rmtweights.stages.mp_fit import CURVE_COLUMNS, FIT_COLUMNS  # noqa: E402
+from rmtweights.run_keys import RUN_COLUMNS  # noqa: E402
+from rmtweights.stages.fit_mp import CURVE_COLUMNS, FIT_COLUMNS  # noqa: E402
 from rmtweights.stages.spectra import PORTER_THOMAS_COLUMNS, SPECTRA_COLUMNS  # noqa: E402
 
 KEYS = dict(study="studyQ", dataset="datasetX", model="modelY", variant="variantZ", seed=7)
@@ -56,7 +56,7 @@ def _keyed(frame: pd.DataFrame, columns, **over) -> pd.DataFrame:
     missing = set(columns) - set(frame.columns)
     assert not missing, f"builder lacks columns {missing}"
     out = frame[list(columns)].copy()
-    for i, key in enumerate(RUN_KEYS):
+    for i, key in enumerate(RUN_COLUMNS):
         out.insert(i, key, keys[key])
     return out
 

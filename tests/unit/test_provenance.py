@@ -85,7 +85,7 @@ def test_stage_closures_are_separate():
 
     per_run = ["extract_spectra", "fit_mp", "fit_heavy_tail", "measure_universality", "evaluate_pruning", "correlate"]
     for script in per_run:
-        assert "rmtweights.stages.aggregate" not in closure(script), script
+        assert "rmtweights.stages.aggregate_table" not in closure(script), script
     assert "rmtweights.rmt.estimators" not in closure("extract_spectra")
     assert "rmtweights.rmt.estimators" in closure("fit_mp")
     assert "rmtweights.stages.summarise_wigner_outliers" in closure("summarise_wigner_outliers")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.sweeps import growth_law, table1
+from rmtweights.sweeps import table1
 
 
 def _phi_limit(theta: float, q: float) -> float:

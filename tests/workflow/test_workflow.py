@@ -9,10 +9,13 @@ workflow in a temporary folder, never the checkout.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,9 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+
+from rmtweights import plan
+from rmtweights.config import validate_config
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -58,6 +64,13 @@ def dry_counts(config: Path, workdir: Path, *extra, snakefile=REPO / "Snakefile"
                                 "--directory", workdir, *extra, snakefile=snakefile).stdout)
 
 
+def validated(path: Path) -> dict:
+    """A config file as the Snakefile sees it (schema defaults filled in)."""
+    config = yaml.safe_load(path.read_text())
+    validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    return config
+
+
 def write_config(tmp_path: Path, config: dict, name: str = "config.yaml") -> Path:
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))
@@ -83,10 +96,12 @@ def test_dry_run_default_config_job_counts(tmp_path):
                     simulate_wigner_outliers=1, summarise_wigner_outliers=1, compute_bbp_table=1, all=1)
     assert dry_counts(DEFAULT, tmp_path) == expected
     assert dry_counts(DEFAULT, tmp_path) == expected  # twice: nothing was written by a dry run
+    assert plan.job_counts(validated(DEFAULT)) == expected  # the plan counts the jobs Snakemake schedules
 
 
 def test_dry_run_paper_config_counts(tmp_path):
     counts = dry_counts(PAPER, tmp_path)
+    assert plan.job_counts(validated(PAPER)) == counts
     # paper.yaml: paper000 2x2x1x10 = 40, paper000_alexnet 2x1x1x10 = 20, paper000_batch 1x1x2x10 = 20,
     # paper001 1x3x3x10 = 90, spikes 1x1x15x10 = 150: 320 runs, trained seed-batched (one job per seed group:
     # 4 + 2 + 2 + 9 + 15 = 32), every seed's checkpoints outputs of that job. Prune layers: all but
@@ -291,7 +306,7 @@ PER_RUN = {"extract_spectra", "extract_spectra_and_vectors", "fit_mp", "fit_heav
 @pytest.mark.slow
 @pytest.mark.parametrize("module,anchor,expect_some,expect_none", [
     # a no-op edit of the aggregation of study tables: no per-run job at all
-    ("stages/aggregate.py", '    """\n    if table == "table2":', {"aggregate_table"}, PER_RUN),
+    ("stages/aggregate_table.py", '    """\n    if table == "table2":', {"aggregate_table"}, PER_RUN),
     # a no-op edit of the BEMA estimator: the fits and what follows, never training or spectra
     ("rmt/estimators.py", "    k_lo = max(1, math.ceil(alpha * m - 1e-9))",
      {"fit_mp", "evaluate_pruning", "correlate", "aggregate_table"},
@@ -478,3 +493,67 @@ def test_no_rule_name_is_collected_by_pytest():
                                                                     (REPO / "workflow" / "rules").glob("*.smk")), re.M)
     assert names and not [n for n in names if n.startswith("test")]
     assert not list((REPO / "scripts").glob("test_*.py"))
+
+
+# ------------------------------------------------------------------ the local profile and crash recovery
+@pytest.mark.parametrize("visible,gpu", [("0", 1), ("", 0)])
+def test_local_profile_gives_training_a_gpu_only_where_there_is_one(tmp_path, monkeypatch, visible, gpu):
+    """profiles/local counts the GPUs: with one, training takes it (one at a time); without, nothing is limited."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    proc = snakemake("-n", "--workflow-profile", "local", "--configfile", TINY, "--replace-workflow-config",
+                     "--directory", tmp_path)
+    block = proc.stdout.split("rule train_model:", 1)[1].split("\n\n", 1)[0]
+    assert re.search(rf"resources: .*\bgpu={gpu}\b", block), block
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_resumes_with_make_run_to_the_same_tables(tiny_run, tmp_path):
+    """kill -9 of `make run` and all it started (a power cut), then `make run` again, as README "After a
+    crash" says: the stale lock is removed, the incomplete jobs rerun, and every Parquet file equals the
+    uninterrupted run's (tiny_run: same config, same cores)."""
+    root = tmp_path / "crash"
+    root.mkdir()
+    copy_workflow(root)
+    for name in ("Makefile", "requirements.txt"):
+        shutil.copy2(REPO / name, root / name)
+    shutil.copytree(REPO / "profiles", root / "profiles")
+    (root / ".venv").symlink_to(Path(sys.prefix).resolve())  # the environment, as `make env` links it
+    # `make run` without its set-up prerequisites (environment, profile link, system data set)
+    make_run = ["make", "-o", "env", "-o", "profile", "-o", "data", "run",
+                f"SNAKEMAKE_ARGS=--configfile {TINY} --replace-workflow-config --cores 2"]
+    first = subprocess.Popen(make_run, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 900
+        # mid-way: a run has trained, and jobs are running (Snakemake marks their outputs incomplete)
+        while not (list((root / "results").glob("*/*/*/*/seed*/model/final.pt"))
+                   and any((root / ".snakemake" / "incomplete").glob("*"))):
+            assert first.poll() is None and time.monotonic() < deadline, "the run ended before the kill"
+            time.sleep(0.02)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert list((root / ".snakemake" / "locks").glob("*.lock"))  # the lock of the killed run stays
+    assert any((root / ".snakemake" / "incomplete").glob("*"))  # jobs were running
+    # without the unlock, Snakemake refuses to start (and without rerun-incomplete it stops even earlier,
+    # with IncompleteFilesException)
+    proc = snakemake("--workflow-profile", "local", "--cores", "2", "--configfile", TINY, "--replace-workflow-config",
+                     snakefile=root / "Snakefile", check=False)
+    assert proc.returncode != 0 and "LockException" in proc.stdout, proc.stdout[-3000:]
+    resumed = subprocess.run(make_run, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=1800)
+    assert resumed.returncode == 0, resumed.stdout[-6000:]
+    assert "stale lock" in resumed.stdout
+    assert not list((root / ".snakemake" / "locks").glob("*.lock"))
+
+    def parquets(base: Path) -> set[Path]:
+        # tiny_run also holds the external study of another test (study `given`): not part of this config
+        return {p.relative_to(base) for p in (base / "results").rglob("*.parquet") if "given" not in p.parts}
+
+    written = parquets(root)
+    assert written == parquets(tiny_run) and len(written) > 50
+    for path in sorted(written):
+        frame, expected = pd.read_parquet(root / path), pd.read_parquet(tiny_run / path)
+        timing = [c for c in expected.columns if c.startswith("seconds")]  # wall time of training epochs
+        pd.testing.assert_frame_equal(frame.drop(columns=timing), expected.drop(columns=timing), check_exact=True,
+                                      obj=str(path))

@@ -30,8 +30,7 @@ rule aggregate_table:
 
 rule aggregate_spike_counts:
     input:
-        fits=get_study_run_files("mp_fit"),
-        training=get_study_run_files("training"),
+        unpack(get_spike_count_inputs),
     output:
         counts=report(
             "results/tables/{study}/spike_counts.parquet",

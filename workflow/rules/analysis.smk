@@ -6,9 +6,9 @@ rule fit_mp:
         spikes=f"{RUN_DIR}/spikes.parquet",
         curve=f"{RUN_DIR}/avew_curve.parquet",
     log:
-        f"logs/fit_mp/{RUN_KEYS}.log",
+        f"logs/fit_mp/{RUN_PATH}.log",
     benchmark:
-        f"logs/fit_mp/{RUN_KEYS}.benchmark.tsv"
+        f"logs/fit_mp/{RUN_PATH}.benchmark.tsv"
     params:
         methods=get_config("analysis", "methods"),
         alpha=get_config("analysis", "bema", "alpha"),
@@ -34,9 +34,9 @@ rule fit_heavy_tail:
     output:
         heavy_tail=f"{RUN_DIR}/heavy_tail.parquet",
     log:
-        f"logs/fit_heavy_tail/{RUN_KEYS}.log",
+        f"logs/fit_heavy_tail/{RUN_PATH}.log",
     benchmark:
-        f"logs/fit_heavy_tail/{RUN_KEYS}.benchmark.tsv"
+        f"logs/fit_heavy_tail/{RUN_PATH}.benchmark.tsv"
     params:
         heavy_tail=get_config("analysis", "heavy_tail"),
         code=get_code("fit_heavy_tail"),
@@ -61,9 +61,9 @@ rule measure_universality:
         spacings=f"{RUN_DIR}/spacings.parquet",
         number_variance=f"{RUN_DIR}/number_variance.parquet",
     log:
-        f"logs/measure_universality/{RUN_KEYS}.log",
+        f"logs/measure_universality/{RUN_PATH}.log",
     benchmark:
-        f"logs/measure_universality/{RUN_KEYS}.benchmark.tsv"
+        f"logs/measure_universality/{RUN_PATH}.benchmark.tsv"
     params:
         a=get_config("analysis", "universality", "a"),
         ls=get_config("analysis", "universality", "ls"),

@@ -4,15 +4,15 @@ rule plot_spectrum:
         fits=f"{RUN_DIR}/mp_fit.parquet",
     output:
         png=report(
-            f"{FIG_DIR}/spectrum.png",
+            f"{FIGURE_DIR}/spectrum.png",
             caption="../report/spectrum.rst",
             category="Spectra",
             subcategory="{model}",
             labels={"study": "{study}", "dataset": "{dataset}", "variant": "{variant}", "seed": "{seed}"},
         ),
-        pdf=f"{FIG_DIR}/spectrum.pdf",
+        pdf=f"{FIGURE_DIR}/spectrum.pdf",
     log:
-        f"logs/plot_spectrum/{RUN_KEYS}.log",
+        f"logs/plot_spectrum/{RUN_PATH}.log",
     params:
         code=get_code("plot_spectrum"),
     threads: 1
@@ -33,15 +33,15 @@ rule plot_avew_accuracy:
         fits=f"{RUN_DIR}/mp_fit.parquet",
     output:
         png=report(
-            f"{FIG_DIR}/avew_accuracy.png",
+            f"{FIGURE_DIR}/avew_accuracy.png",
             caption="../report/avew_accuracy.rst",
             category="Ave_w and accuracy",
             subcategory="{model}",
             labels={"study": "{study}", "dataset": "{dataset}", "variant": "{variant}", "seed": "{seed}"},
         ),
-        pdf=f"{FIG_DIR}/avew_accuracy.pdf",
+        pdf=f"{FIGURE_DIR}/avew_accuracy.pdf",
     log:
-        f"logs/plot_avew_accuracy/{RUN_KEYS}.log",
+        f"logs/plot_avew_accuracy/{RUN_PATH}.log",
     params:
         layer=get_prune_layer,
         code=get_code("plot_avew_accuracy"),
@@ -64,15 +64,15 @@ rule plot_universality:
         summary=f"{RUN_DIR}/universality.parquet",
     output:
         png=report(
-            f"{FIG_DIR}/universality.png",
+            f"{FIGURE_DIR}/universality.png",
             caption="../report/universality.rst",
             category="Universality",
             subcategory="{model}",
             labels={"study": "{study}", "dataset": "{dataset}", "variant": "{variant}", "seed": "{seed}"},
         ),
-        pdf=f"{FIG_DIR}/universality.pdf",
+        pdf=f"{FIGURE_DIR}/universality.pdf",
     log:
-        f"logs/plot_universality/{RUN_KEYS}.log",
+        f"logs/plot_universality/{RUN_PATH}.log",
     params:
         code=get_code("plot_universality"),
     threads: 1

@@ -7,9 +7,9 @@ rule evaluate_pruning:
         curve=f"{RUN_DIR}/prune.parquet",
         lowrank=f"{RUN_DIR}/lowrank.parquet",
     log:
-        f"logs/evaluate_pruning/{RUN_KEYS}.log",
+        f"logs/evaluate_pruning/{RUN_PATH}.log",
     benchmark:
-        f"logs/evaluate_pruning/{RUN_KEYS}.benchmark.tsv"
+        f"logs/evaluate_pruning/{RUN_PATH}.benchmark.tsv"
     params:
         dataset=get_dataset_params,
         layer=get_prune_layer,
@@ -35,7 +35,7 @@ rule correlate:
     output:
         correlation=f"{RUN_DIR}/correlation.parquet",
     log:
-        f"logs/correlate/{RUN_KEYS}.log",
+        f"logs/correlate/{RUN_PATH}.log",
     params:
         layer=get_prune_layer,
         code=get_code("correlate"),

@@ -4,16 +4,16 @@
 
 rule extract_spectra:
     wildcard_constraints:
-        study=alternatives(s for s in config["studies"] if s not in VECTOR_STUDIES),
+        study=SPECTRA_ONLY_STUDIES,
     input:
         final=f"{RUN_DIR}/model/final.pt",
         init=f"{RUN_DIR}/model/init.pt",
     output:
         spectra=f"{RUN_DIR}/spectra.parquet",
     log:
-        f"logs/extract_spectra/{RUN_KEYS}.log",
+        f"logs/extract_spectra/{RUN_PATH}.log",
     benchmark:
-        f"logs/extract_spectra/{RUN_KEYS}.benchmark.tsv"
+        f"logs/extract_spectra/{RUN_PATH}.benchmark.tsv"
     params:
         reshape=get_config("analysis", "reshape"),
         porter_thomas_window=get_porter_thomas_window,
@@ -33,15 +33,15 @@ rule extract_spectra:
 
 use rule extract_spectra as extract_spectra_and_vectors with:
     wildcard_constraints:
-        study=alternatives(VECTOR_STUDIES),
-        variant=alternatives([*(v for s in config["studies"].values() for v in s["variants"]), GIVEN]),
+        study=VECTOR_STUDIES,
+        variant=VECTOR_VARIANTS,
     output:
         spectra=f"{RUN_DIR}/spectra.parquet",
         porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
     log:
-        f"logs/extract_spectra_and_vectors/{RUN_KEYS}.log",
+        f"logs/extract_spectra_and_vectors/{RUN_PATH}.log",
     benchmark:
-        f"logs/extract_spectra_and_vectors/{RUN_KEYS}.benchmark.tsv"
+        f"logs/extract_spectra_and_vectors/{RUN_PATH}.benchmark.tsv"
 
 
 rule extract_weights_part:
@@ -55,9 +55,9 @@ rule extract_weights_part:
         spectra=f"{RUN_DIR}/parts/spectra_{{part}}.parquet",
         porter_thomas=f"{RUN_DIR}/parts/porter_thomas_{{part}}.parquet",
     log:
-        f"logs/extract_weights_part/{RUN_KEYS}/part{{part}}.log",
+        f"logs/extract_weights_part/{RUN_PATH}/part{{part}}.log",
     benchmark:
-        f"logs/extract_weights_part/{RUN_KEYS}/part{{part}}.benchmark.tsv"
+        f"logs/extract_weights_part/{RUN_PATH}/part{{part}}.benchmark.tsv"
     params:
         spec=get_external_spec,
         names=get_weights_part,
@@ -85,7 +85,7 @@ rule gather_spectra:
         spectra=f"{RUN_DIR}/spectra.parquet",
         porter_thomas=f"{RUN_DIR}/porter_thomas.parquet",
     log:
-        f"logs/gather_spectra/{RUN_KEYS}.log",
+        f"logs/gather_spectra/{RUN_PATH}.log",
     params:
         code=get_code("gather_spectra"),
     threads: 1

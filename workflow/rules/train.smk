@@ -21,24 +21,24 @@ rule prepare_dataset:
 if config["training"]["batched"]:
     # One rule per distinct seed list: its outputs are every seed's checkpoints and metrics, so each
     # file is written once, by the job that trains it, and Snakemake knows all of them.
-    for index, (seeds, studies) in enumerate(batched_seed_groups()):
+    for rule_name, seeds, studies in BATCHED_TRAINING_RULES:
 
         rule:
             name:
-                "train_models_batched" if index == 0 else f"train_models_batched_{index + 1}"
+                rule_name
             wildcard_constraints:
                 study=alternatives(studies),
                 variant=TRAINED_VARIANTS,
             input:
                 dataset="resources/datasets/{dataset}.json",
             output:
-                final=[f"results/{GROUP_KEYS}/seed{seed}/model/final.pt" for seed in seeds],
-                init=[f"results/{GROUP_KEYS}/seed{seed}/model/init.pt" for seed in seeds],
-                metrics=[f"results/{GROUP_KEYS}/seed{seed}/training.parquet" for seed in seeds],
+                final=[f"results/{GROUP_PATH}/seed{seed}/model/final.pt" for seed in seeds],
+                init=[f"results/{GROUP_PATH}/seed{seed}/model/init.pt" for seed in seeds],
+                metrics=[f"results/{GROUP_PATH}/seed{seed}/training.parquet" for seed in seeds],
             log:
-                f"logs/train_models_batched/{GROUP_KEYS}.log",
+                f"logs/train_models_batched/{GROUP_PATH}.log",
             benchmark:
-                f"logs/train_models_batched/{GROUP_KEYS}.benchmark.tsv"
+                f"logs/train_models_batched/{GROUP_PATH}.benchmark.tsv"
             params:
                 dataset=get_dataset_params,
                 model=get_model_params,
@@ -68,9 +68,9 @@ else:
             init=f"{RUN_DIR}/model/init.pt",
             metrics=f"{RUN_DIR}/training.parquet",
         log:
-            f"logs/train_model/{RUN_KEYS}.log",
+            f"logs/train_model/{RUN_PATH}.log",
         benchmark:
-            f"logs/train_model/{RUN_KEYS}.benchmark.tsv"
+            f"logs/train_model/{RUN_PATH}.benchmark.tsv"
         params:
             dataset=get_dataset_params,
             model=get_model_params,
@@ -94,7 +94,7 @@ rule import_model:
         final=f"{RUN_DIR}/model/final.pt",
         init=f"{RUN_DIR}/model/init.pt",
     log:
-        f"logs/import_model/{RUN_KEYS}.log",
+        f"logs/import_model/{RUN_PATH}.log",
     params:
         spec=get_external_spec,
         download=config["download"],

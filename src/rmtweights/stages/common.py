@@ -1,4 +1,4 @@
-"""Pieces shared by the per-run stages: the run keys and the walk over a spectra table's layers."""
+"""Pieces shared by the per-run stages: the run-key columns and the walk over a spectra table's layers."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["RUN_KEYS", "STATES", "add_run_keys", "layer_groups", "skipped_reason"]
+from rmtweights.run_keys import RUN_COLUMNS
 
-#: The columns that identify a run; every per-run table starts with them.
-RUN_KEYS: tuple[str, ...] = ("study", "dataset", "model", "variant", "seed")
+__all__ = ["RUN_COLUMNS", "STATES", "add_run_keys", "layer_groups", "run_key", "skipped_reason"]
+
 #: Weight states of a run: the trained weights and those it started from (or, for a model given
 #: without its initialisation, a random baseline of the same shapes).
 STATES: tuple[str, ...] = ("trained", "initial")
@@ -22,11 +22,16 @@ def add_run_keys(frame: pd.DataFrame, keys: Mapping[str, Any] | Any) -> pd.DataF
     ``keys`` is a mapping or an object with the keys as attributes (Snakemake's wildcards).
     """
     out = frame.copy()
-    for position, key in enumerate(RUN_KEYS):
-        value = keys[key] if isinstance(keys, Mapping) else getattr(keys, key)
-        value = int(value) if key == "seed" else str(value)
-        out.insert(position, key, value)
+    for position, key in enumerate(RUN_COLUMNS):
+        out.insert(position, key, run_key(keys, key))
     return out
+
+
+def run_key(keys: Mapping[str, Any] | Any, name: str) -> int | str:
+    """The run key ``name`` of ``keys`` (a mapping, or an object with the keys as attributes, such as
+    Snakemake's wildcards): ``seed`` as int, the others as str."""
+    value = keys[name] if isinstance(keys, Mapping) else getattr(keys, name)
+    return int(value) if name == "seed" else str(value)
 
 
 def layer_groups(spectra: pd.DataFrame, state: str | None = None) -> Iterator[tuple[str, str, pd.DataFrame]]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from rmtweights.stages.common import RUN_KEYS
+from rmtweights.stages.common import RUN_COLUMNS
 
 __all__ = ["GROUP", "final_epochs", "mean_sd", "status_over_seeds"]
 
@@ -45,4 +45,4 @@ def status_over_seeds(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 def final_epochs(training: pd.DataFrame) -> pd.DataFrame:
     """The last epoch's metrics row of every run."""
-    return training.sort_values("epoch").groupby(list(RUN_KEYS), sort=False).tail(1)
+    return training.sort_values("epoch").groupby(list(RUN_COLUMNS), sort=False).tail(1)

@@ -1,4 +1,5 @@
-"""Rule ``extract_spectra``: the singular values of every layer, for each weight state, in one pass.
+"""The singular values of every layer, for each weight state, in one pass (rules ``extract_spectra``,
+``extract_spectra_and_vectors`` and ``extract_weights_part``, and :func:`rmtweights.api.analyze_model`).
 
 Each layer is decomposed once (:func:`rmtweights.spectrum.layer_spectrum`): its singular values
 go to the spectra table, and, when the study runs the universality tests, its right singular

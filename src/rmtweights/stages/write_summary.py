@@ -30,7 +30,7 @@ from rmtweights.summary import paper000, paper001, paper003
 from rmtweights.summary.markdown import scope
 from rmtweights.summary.tables import table_key
 
-__all__ = ["summary_markdown", "table_key"]
+__all__ = ["summary_markdown", "table_key", "write_summary"]
 
 
 def summary_markdown(tables: Mapping[str, pd.DataFrame], *, studies: Mapping[str, Mapping],
@@ -93,3 +93,11 @@ def summary_markdown(tables: Mapping[str, pd.DataFrame], *, studies: Mapping[str
     for paper in (paper000, paper001, paper003):
         lines += paper.paper_block(tables, studies, sweeps)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def write_summary(tables_by_path: Mapping[str, pd.DataFrame], *, studies: Mapping[str, Mapping],
+                  sweeps: Mapping[str, Any] | None = None) -> str:
+    """Rule ``write_summary``: :func:`summary_markdown` of the tables the rule read, keyed by their paths
+    (``results/tables/<study>/<table>.parquet``, named by :func:`table_key`)."""
+    return summary_markdown({table_key(path): frame for path, frame in tables_by_path.items()},
+                            studies=studies, sweeps=sweeps)

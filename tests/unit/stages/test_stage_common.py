@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.stages.common import RUN_KEYS, STATES, add_run_keys, layer_groups, skipped_reason
+from rmtweights.stages.common import RUN_COLUMNS, STATES, add_run_keys, layer_groups, run_key, skipped_reason
 
 
 def test_add_run_keys_from_mapping_and_attributes():
@@ -16,7 +16,7 @@ def test_add_run_keys_from_mapping_and_attributes():
     keys = dict(study="demo", dataset="syn", model="mlp", variant="base", seed="3")  # wildcards are strings
     for given in (keys, SimpleNamespace(**keys)):
         out = add_run_keys(frame, given)
-        assert list(out.columns) == [*RUN_KEYS, "layer", "x"]
+        assert list(out.columns) == [*RUN_COLUMNS, "layer", "x"]
         assert out.seed.tolist() == [3, 3] and out.seed.dtype.kind == "i"
         assert out.study.tolist() == ["demo", "demo"] and out.variant.tolist() == ["base", "base"]
         pd.testing.assert_frame_equal(out[["layer", "x"]], frame)
@@ -24,6 +24,15 @@ def test_add_run_keys_from_mapping_and_attributes():
     with pytest.raises(KeyError):
         add_run_keys(frame, {"study": "demo"})
     assert STATES == ("trained", "initial")
+
+
+def test_run_key_types_and_sources():
+    keys = dict(study="demo", dataset="syn", model="mlp", variant="base", seed="3")
+    for given in (keys, SimpleNamespace(**keys)):
+        assert run_key(given, "seed") == 3 and run_key(given, "model") == "mlp"
+    assert run_key({"seed": 7}, "seed") == 7
+    with pytest.raises(AttributeError):
+        run_key(SimpleNamespace(study="demo"), "seed")
 
 
 def test_layer_groups_order_sorting_and_state_filter():

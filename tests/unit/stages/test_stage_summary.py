@@ -2,7 +2,7 @@
 shows our numbers beside the paper's, verdicts follow the numbers.
 
 The study tables are built from constructed per-run rows by the workflow's own aggregation
-(:func:`rmtweights.stages.aggregate.aggregate`, :func:`rmtweights.stages.spike_counts.spike_count_tables`,
+(:func:`rmtweights.stages.aggregate_table.aggregate`, :func:`rmtweights.stages.aggregate_spike_counts.spike_count_tables`,
 :func:`rmtweights.stages.summarise_wigner_outliers.wigner_summary_tables`,
 :func:`rmtweights.sweeps.table1.table1_comparison`),
 so the summary is tested on the columns a run really writes.
@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from rmtweights.stages.aggregate import aggregate
-from rmtweights.stages.spike_counts import spike_count_tables
+from rmtweights.stages.aggregate_table import aggregate
+from rmtweights.stages.aggregate_spike_counts import spike_count_tables
 from rmtweights.stages.summarise_wigner_outliers import wigner_summary_tables
 from rmtweights.stages.write_summary import summary_markdown, table_key
 from rmtweights.summary.verdicts import PT_REST_MAX, R_REPRODUCED, Verdict, combine_verdicts, rejections_by_chance

@@ -9,7 +9,7 @@ import pytest
 from rmtweights.layers import LayerMatrix
 from rmtweights.rmt import universality as uni
 from rmtweights.stages.spectra import spectra_tables
-from rmtweights.stages.universality import PT_LEVEL, TOP_VECTORS, universality_tables
+from rmtweights.stages.measure_universality import PT_LEVEL, TOP_VECTORS, universality_tables
 
 A = 15
 LS = (1.0, 2.0, 5.0)

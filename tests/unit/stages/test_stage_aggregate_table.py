@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.stages.aggregate import aggregate
+from rmtweights.stages.aggregate_table import aggregate
 
 KEYS = dict(study="demo", dataset="syn", model="mlp", variant="base")
 

@@ -22,18 +22,20 @@ References
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from rmtweights.layers import tensor_layers
+from rmtweights.stages.common import add_run_keys
 from rmtweights.stages.spectra import spectra_tables
 from rmtweights.tensors import classify
 from rmtweights.weights.source import open_weights
 
-__all__ = ["gaussian_baseline", "weights_part_tables"]
+__all__ = ["extract_weights_part", "gaussian_baseline", "weights_part_tables"]
 
 
 def gaussian_baseline(name: str, weight: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -68,3 +70,13 @@ def weights_part_tables(path: str, names: Sequence[str], *, reshape: str = "spat
         initial = tensor_layers(layers_only, lambda name: gaussian_baseline(name, source.load(name), seed), reshape)
         return spectra_tables({"trained": trained, "initial": initial}, reshape=reshape, min_dim=min_dim,
                               porter_thomas_window=porter_thomas_window, device=device, log=log)
+
+
+def extract_weights_part(path: str, names: Sequence[str], run_keys: Mapping[str, Any] | Any, *, reshape: str,
+                         seed: int, porter_thomas_window: int, device: str | None,
+                         log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rule ``extract_weights_part``: :func:`weights_part_tables` of one job's tensors, both tables
+    prefixed with the run keys."""
+    spectra, porter_thomas = weights_part_tables(path, names, reshape=reshape, seed=seed,
+                                                 porter_thomas_window=porter_thomas_window, device=device, log=log)
+    return add_run_keys(spectra, run_keys), add_run_keys(porter_thomas, run_keys)

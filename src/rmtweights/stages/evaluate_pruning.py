@@ -13,14 +13,20 @@ References
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from rmtweights import prune
+from rmtweights import data, prune
 from rmtweights.rmt.bbp import curve_k
+from rmtweights.checkpoint import load_trained_model
 from rmtweights.evaluate import evaluate
+from rmtweights.stages.common import add_run_keys
 
-__all__ = ["LOWRANK_COLUMNS", "prune_tables"]
+__all__ = ["LOWRANK_COLUMNS", "evaluate_pruning", "prune_tables"]
 
 #: Columns of the low-rank table, in order.
 LOWRANK_COLUMNS: tuple[str, ...] = ("choice", "accuracy", "params_dense", "params", "params_fraction",
@@ -50,7 +56,7 @@ def _choices(fits: pd.DataFrame) -> dict[str, dict[str, int] | str]:
     return choices
 
 
-def prune_tables(model, data, layer: str, fits: pd.DataFrame, *, reshape: str = "spatial",
+def prune_tables(model, splits, layer: str, fits: pd.DataFrame, *, reshape: str = "spatial",
                  k_fraction: float = 0.2, batch_size: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep-top-s accuracy of ``layer`` (s = 1..k, [1]_ Fig. 2) and the whole-network low-rank table.
 
@@ -66,12 +72,12 @@ def prune_tables(model, data, layer: str, fits: pd.DataFrame, *, reshape: str = 
     if target.empty:
         raise ValueError(f"prune layer {layer!r} is not among the model's layers {sorted(trained.layer.unique())}")
     k = curve_k(int(target.min_nm.iloc[0]), k_fraction)
-    curve = prune.keep_top_s_accuracy(model, layer, data.test_x, data.test_y, list(range(1, k + 1)),
+    curve = prune.keep_top_s_accuracy(model, layer, splits.test_x, splits.test_y, list(range(1, k + 1)),
                                       reshape=reshape, batch_size=batch_size)
     if "layer" not in curve:
         curve.insert(0, "layer", layer)
 
-    _, dense_acc = evaluate(model, data.test_x, data.test_y, batch_size)
+    _, dense_acc = evaluate(model, splits.test_x, splits.test_y, batch_size)
     dense_params = int(sum(int(r.n) * int(r.m) for r in trained.drop_duplicates("layer").itertuples()
                            if r.n > 0))
     rows = [dict(choice="dense", accuracy=float(dense_acc), params_dense=dense_params, params=dense_params,
@@ -85,9 +91,21 @@ def prune_tables(model, data, layer: str, fits: pd.DataFrame, *, reshape: str = 
             rows.append(dict(choice=choice, params_dense=dense_params, status="skipped", reason=ranks))
             continue
         low, info = prune.low_rank_network(model, ranks, reshape=reshape)
-        _, acc = evaluate(low, data.test_x, data.test_y, batch_size)
+        _, acc = evaluate(low, splits.test_x, splits.test_y, batch_size)
         params = dense_params - int(info.params_dense.sum()) + int(info.params_low_rank.sum())
         rows.append(dict(choice=choice, accuracy=float(acc), params_dense=dense_params, params=params,
                          params_fraction=params / dense_params, layers_factorised=int(info.factorised.sum()),
                          status="ok", reason=""))
     return curve, pd.DataFrame(rows).reindex(columns=list(LOWRANK_COLUMNS))
+
+
+def evaluate_pruning(checkpoint: str | os.PathLike, dataset: Mapping[str, Any], summary: Mapping[str, Any],
+                     fits: pd.DataFrame, run_keys: Mapping[str, Any] | Any, *, layer: str, reshape: str,
+                     k_fraction: float, batch_size: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rule ``evaluate_pruning``: :func:`prune_tables` of the trained model in ``checkpoint`` on the test
+    split of the data set rule ``prepare_dataset`` described (``dataset``, ``summary``: as in
+    :func:`rmtweights.stages.train_model.train_model`), both tables prefixed with the run keys."""
+    splits = data.load_prepared(dataset, summary)
+    curve, lowrank = prune_tables(load_trained_model(checkpoint), splits, layer, fits, reshape=reshape,
+                                  k_fraction=k_fraction, batch_size=batch_size)
+    return add_run_keys(curve, run_keys), add_run_keys(lowrank, run_keys)

@@ -6,12 +6,15 @@ and its verdict.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
-from rmtweights.rmt.heavytail import fit_heavy_tail
-from rmtweights.stages.common import layer_groups, skipped_reason
+from rmtweights.rmt import heavytail
+from rmtweights.stages.common import add_run_keys, layer_groups, skipped_reason
 
-__all__ = ["heavy_tail_table"]
+__all__ = ["fit_heavy_tail", "heavy_tail_table"]
 
 
 def heavy_tail_table(spectra: pd.DataFrame, *, n_bootstrap: int = 50, seed: int = 0) -> pd.DataFrame:
@@ -26,7 +29,13 @@ def heavy_tail_table(spectra: pd.DataFrame, *, n_bootstrap: int = 50, seed: int 
         if reason is not None:
             row = dict(status="skipped", reason=reason, verdict="inconclusive")
         else:
-            row = fit_heavy_tail(group.sv.to_numpy(), n_bootstrap=n_bootstrap, seed=seed)
+            row = heavytail.fit_heavy_tail(group.sv.to_numpy(), n_bootstrap=n_bootstrap, seed=seed)
             row["bootstrap_seed"] = row.pop("seed", seed)
         rows.append(dict(state=state, layer=layer, kind=group.kind.iloc[0], **row))
     return pd.DataFrame(rows)
+
+
+def fit_heavy_tail(spectra: pd.DataFrame, run_keys: Mapping[str, Any] | Any, *, n_bootstrap: int,
+                   seed: int) -> pd.DataFrame:
+    """Rule ``fit_heavy_tail``: :func:`heavy_tail_table` of one run's spectra, prefixed with the run keys."""
+    return add_run_keys(heavy_tail_table(spectra, n_bootstrap=n_bootstrap, seed=seed), run_keys)

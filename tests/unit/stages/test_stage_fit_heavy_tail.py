@@ -9,7 +9,7 @@ import pytest
 from rmtweights.layers import LayerMatrix
 from rmtweights.rmt.heavytail import fit_heavy_tail
 from rmtweights.stages.common import add_run_keys
-from rmtweights.stages.heavy_tail import heavy_tail_table
+from rmtweights.stages.fit_heavy_tail import heavy_tail_table
 from rmtweights.stages.spectra import spectra_tables
 
 N_BOOTSTRAP = 5  # few replicates: the test compares with the library, not the p-value's accuracy

@@ -16,15 +16,16 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rmtweights.rmt import universality as uni
-from rmtweights.stages.common import layer_groups, skipped_reason
+from rmtweights.stages.common import add_run_keys, layer_groups, skipped_reason
 
-__all__ = ["universality_tables", "TOP_VECTORS", "PT_LEVEL"]
+__all__ = ["measure_universality", "universality_tables", "TOP_VECTORS", "PT_LEVEL"]
 
 #: Porter–Thomas summary: the vectors of the ``TOP_VECTORS`` largest singular values are reported
 #: apart from the rest (Sec. 4 of [1]_: only they deviate), each test at level ``PT_LEVEL``.
@@ -80,3 +81,10 @@ def universality_tables(spectra: pd.DataFrame, porter_thomas: pd.DataFrame, *, a
         out[name] = frame[lead + [c for c in frame.columns if c not in lead]]
     out["summary"] = out["summary"].merge(_porter_thomas_summary(porter_thomas), on=lead, how="left")
     return out
+
+
+def measure_universality(spectra: pd.DataFrame, porter_thomas: pd.DataFrame, run_keys: Mapping[str, Any] | Any, *,
+                         a: int, ls: Sequence[float]) -> dict[str, pd.DataFrame]:
+    """Rule ``measure_universality``: :func:`universality_tables` of one run, each prefixed with the run keys."""
+    return {name: add_run_keys(table, run_keys)
+            for name, table in universality_tables(spectra, porter_thomas, a=a, ls=ls).items()}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.stages.correlation import CORRELATION_COLUMNS, correlation_table
+from rmtweights.stages.correlate import CORRELATION_COLUMNS, correlation_table
 
 S = np.arange(1, 7)
 ACCURACY = pd.DataFrame({"s": S, "accuracy": [0.31, 0.52, 0.60, 0.71, 0.69, 0.80]})

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmtweights.stages.spike_counts import spike_count_tables
+from rmtweights.stages.aggregate_spike_counts import spike_count_tables
 from rmtweights.sweeps.growth_law import fit_growth_law
 
 KAPPA, C, DELTA = 0.5, 0.8, 0.1

@@ -12,7 +12,7 @@ import torch
 from rmtweights.data import load_dataset
 from rmtweights.evaluate import evaluate
 from rmtweights.rmt.bbp import curve_k
-from rmtweights.stages.pruning import LOWRANK_COLUMNS, prune_tables
+from rmtweights.stages.evaluate_pruning import LOWRANK_COLUMNS, prune_tables
 from rmtweights.train_common import init_model
 
 #: (n, m) of each layer's oriented matrix (n >= m) for hidden [64, 32, 32] on 8 x 8 inputs, 10 classes

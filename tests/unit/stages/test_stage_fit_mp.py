@@ -11,7 +11,7 @@ from rmtweights.layers import LayerMatrix
 from rmtweights.methods import METHOD_NAMES as METHODS
 from rmtweights.methods import THRESHOLD_METHODS
 from rmtweights.rmt import bbp
-from rmtweights.stages.mp_fit import CURVE_COLUMNS, FIT_COLUMNS, SPIKE_COLUMNS, fit_tables
+from rmtweights.stages.fit_mp import CURVE_COLUMNS, FIT_COLUMNS, SPIKE_COLUMNS, fit_tables
 from rmtweights.stages.spectra import spectra_tables
 
 N, M = 300, 150

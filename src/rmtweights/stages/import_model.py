@@ -1,4 +1,5 @@
-"""Models the workflow analyses without training them: torchvision architectures and saved checkpoints.
+"""Rule ``import_model``: models the workflow analyses without training them (torchvision architectures and
+saved checkpoints).
 
 A study of kind ``external`` (config key ``external``) points the workflow at networks users already
 have: a torchvision architecture (AlexNet and VGG19 are the ones of paper 001) with its weights from a

@@ -13,10 +13,15 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["CORRELATION_COLUMNS", "correlation_table"]
+from rmtweights.stages.common import add_run_keys
+
+__all__ = ["CORRELATION_COLUMNS", "correlate", "correlation_table"]
 
 CORRELATION_COLUMNS: tuple[str, ...] = ("layer", "method", "reading", "k", "pearson_r", "status", "reason")
 
@@ -54,3 +59,9 @@ def correlation_table(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.Data
                 row["pearson_r"] = float(np.corrcoef(defined.ave_w, defined.accuracy)[0, 1])
             rows.append(row)
     return pd.DataFrame(rows).reindex(columns=list(CORRELATION_COLUMNS))
+
+
+def correlate(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.DataFrame, layer: str,
+              run_keys: Mapping[str, Any] | Any) -> pd.DataFrame:
+    """Rule ``correlate``: :func:`correlation_table` of one run, prefixed with the run keys."""
+    return add_run_keys(correlation_table(curve, accuracy, fits, layer), run_keys)

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from rmtweights.layers import layer_matrix
-from rmtweights.stages.weights_part import gaussian_baseline, weights_part_tables
+from rmtweights.stages.extract_weights_part import gaussian_baseline, weights_part_tables
 from rmtweights.tensors import classify
 
 MEAN, STD = 0.3, 2.0

@@ -21,17 +21,7 @@ import pandas as pd
 
 from rmtweights.stages.over_seeds import GROUP, final_epochs, mean_sd, status_over_seeds
 
-__all__ = ["TABLES", "aggregate"]
-
-#: The study tables, with the per-run tables each is built from (``compare_<key>`` uses fits and training).
-TABLES: dict[str, tuple[str, ...]] = {
-    "table2": ("mp_fit",),
-    "training": ("training",),
-    "heavy_tail": ("heavy_tail",),
-    "universality": ("universality",),
-    "correlation": ("correlation",),
-    "lowrank": ("lowrank",),
-}
+__all__ = ["aggregate"]
 
 
 def _with_status(frame: pd.DataFrame, by: list[str], values: list[str]) -> pd.DataFrame:
@@ -76,7 +66,8 @@ def _with_reason_rows(frame: pd.DataFrame, reason_rows: Sequence[Mapping[str, An
 
 def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
               reason_rows: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
-    """One study table from the concatenated per-run tables of :data:`TABLES` (keyed by stage name).
+    """One study table from the concatenated per-run tables it is built from, keyed by their names
+    (``mp_fit``, ``training``, ...: the inputs of the table in :data:`rmtweights.plan.TABLES`).
 
     ``table2``: per layer and method, min(n, m), s-hat and Ave_w ([1]_ Table 2); ``training``:
     final-epoch accuracies and losses; ``heavy_tail``: verdict counts and exponents;

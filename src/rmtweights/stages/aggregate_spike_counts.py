@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rmtweights.methods import THRESHOLD_METHODS
-from rmtweights.stages.common import RUN_KEYS
+from rmtweights.stages.common import RUN_COLUMNS
 from rmtweights.stages.over_seeds import final_epochs, mean_sd, status_over_seeds
 from rmtweights.sweeps.growth_law import fit_growth_law, fit_growth_law_log_ls
 
@@ -44,7 +44,7 @@ def spike_count_tables(fits: pd.DataFrame, training: pd.DataFrame,
     ok = trained.status == "ok"
     trained["spikes"] = trained.s_hat.where(ok).astype(float)
     trained["bulk_fraction"] = 1.0 - trained.spikes / trained.m
-    trained = trained.merge(final_epochs(training)[list(RUN_KEYS) + ["test_acc"]], on=list(RUN_KEYS), how="left")
+    trained = trained.merge(final_epochs(training)[list(RUN_COLUMNS) + ["test_acc"]], on=list(RUN_COLUMNS), how="left")
     by = ["study", "dataset", "model", "N", "layer", "method"]
     counts = mean_sd(trained, by, ["spikes", "bulk_fraction", "test_acc"])
     seed_range = trained.groupby(by, sort=True, dropna=False).spikes.agg(spikes_min="min", spikes_max="max")

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rmtweights import io
-from rmtweights.external import import_model
+from rmtweights.stages.import_model import import_model
 
 
 def test_torchvision_weights_from_a_local_file(tmp_path):

@@ -15,7 +15,8 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,9 @@ import pandas as pd
 from rmtweights.analyze import analyze_spectrum
 from rmtweights.methods import DEFAULT_A, DEFAULT_ALPHA, DEFAULT_BETA
 from rmtweights.rmt.bbp import ave_w_curve, curve_k
-from rmtweights.stages.common import layer_groups, skipped_reason
+from rmtweights.stages.common import add_run_keys, layer_groups, skipped_reason
 
-__all__ = ["FIT_COLUMNS", "SPIKE_COLUMNS", "CURVE_COLUMNS", "fit_tables"]
+__all__ = ["FIT_COLUMNS", "SPIKE_COLUMNS", "CURVE_COLUMNS", "fit_mp", "fit_tables"]
 
 #: Columns of the fit table, in order.
 FIT_COLUMNS: tuple[str, ...] = ("state", "layer", "kind", "reshape", "method", "n", "m", "q", "min_nm", "sigma",
@@ -88,3 +89,11 @@ def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 
     spike_frame = spike_frame.reindex(columns=list(SPIKE_COLUMNS))
     curve_frame = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     return fit_frame, spike_frame, curve_frame.reindex(columns=list(CURVE_COLUMNS))
+
+
+def fit_mp(spectra: pd.DataFrame, run_keys: Mapping[str, Any] | Any, methods: Sequence[str], *, alpha: float,
+           a: int, beta: float, k_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Rule ``fit_mp``: :func:`fit_tables` of one run's spectra, each table prefixed with the run keys
+    (:func:`rmtweights.stages.common.add_run_keys`)."""
+    tables = fit_tables(spectra, methods, alpha=alpha, a=a, beta=beta, k_fraction=k_fraction)
+    return tuple(add_run_keys(table, run_keys) for table in tables)

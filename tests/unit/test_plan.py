@@ -1,0 +1,289 @@
+"""rmtweights.plan: the runs, run groups, study tables, targets and job counts of small configs.
+
+Every config is validated against the workflow's schema first (defaults filled), as the Snakefile does.
+The job counts of config/config.yaml are the ones ``snakemake -n`` reports (tests/workflow compares
+the two for config.yaml and paper.yaml).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rmtweights import plan
+from rmtweights.config import check_config, validate_config
+from rmtweights.plan import Run
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+SWEEPS = {"wigner": {"Ns": [100, 200], "seeds": [0], "interval": [3.0, 5.0]},
+          "bbp_table": {"sizes": [[100, 200]], "thetas": [3.0]}}
+
+
+def validated(config: dict) -> dict:
+    config = copy.deepcopy(config)
+    validate_config(config, SCHEMA)
+    check_config(config)
+    return config
+
+
+def trained_config(**study) -> dict:
+    """Two models x two variants x two seeds on one synthetic dataset; `study` overrides the study's keys."""
+    spec = {"datasets": ["syn"], "models": ["mlp", "lenet"], "seeds": [3, 5],
+            "train": {"epochs": 2, "batch_size": 64, "lr": 0.1},
+            "variants": {"bs64": {}, "bs128": {"train": {"batch_size": 128}, "model": {"hidden": [32]}}},
+            **study}
+    return validated({
+        "datasets": {"syn": {"source": "synthetic"}},
+        "models": {"mlp": {"arch": "mlp", "kwargs": {"hidden": [64, 32]}, "prune_layer": "fc2"},
+                   "lenet": {"arch": "lenet", "prune_layer": None}},
+        "studies": {"tiny": spec},
+    })
+
+
+def external_config() -> dict:
+    """An external study: an rmtweights checkpoint pruned on a dataset, one without prune layer, a weights file."""
+    return validated({
+        "datasets": {"syn": {"source": "synthetic"}},
+        "external": {"given": {
+            "ckpt": {"checkpoint": "final.pt", "dataset": "syn", "prune_layer": "fc2"},
+            "vision": {"torchvision": "alexnet", "weights": "alexnet.pth"},
+            "llm": {"weights": "model.safetensors"},
+        }},
+    })
+
+
+# ---------------------------------------------------------------- runs and run groups
+def test_runs_of_a_trained_study_in_config_order():
+    config = trained_config()
+    runs = plan.runs(config)
+    assert len(runs) == 2 * 2 * 2
+    assert runs[0] == Run("tiny", "syn", "mlp", "bs64", 3)
+    assert runs[1] == Run("tiny", "syn", "mlp", "bs64", 5)  # seeds innermost, as a run group
+    assert {run.variant for run in runs} == {"bs64", "bs128"}
+    assert plan.runs(config, "tiny") == runs and plan.runs(config, "other") == []
+
+
+def test_run_groups_resolve_the_recipe_and_the_model():
+    config = trained_config()
+    groups = {(g.model, g.variant): g for g in plan.run_groups(config)}
+    assert len(groups) == 4
+    wide = groups[("mlp", "bs128")]
+    assert wide.seeds == (3, 5) and wide.source == plan.TRAINED
+    # the variant overrides the study's batch size and the model's widths, nothing else
+    base = groups[("mlp", "bs64")].train
+    assert (wide.train["batch_size"], base["batch_size"]) == (128, 64)
+    assert {k: v for k, v in wide.train.items() if k != "batch_size"} == {k: v for k, v in base.items()
+                                                                           if k != "batch_size"}
+    assert (base["epochs"], base["lr"]) == (2, 0.1)
+    assert wide.model_params == {"arch": "mlp", "kwargs": {"hidden": [32]}}
+    assert groups[("mlp", "bs64")].model_params == {"arch": "mlp", "kwargs": {"hidden": [64, 32]}}
+    assert list(wide.train) == sorted(wide.train)  # canonical: key order never triggers a rerun
+    # lenet has no prune layer: no keep-top-s evaluation, with the reason
+    assert groups[("mlp", "bs64")].analyses == ("heavy_tail", "universality", "prune")
+    assert groups[("lenet", "bs64")].analyses == ("heavy_tail", "universality")
+    assert plan.prune_reason(config, "tiny", "lenet") == "no keep-top-s evaluation: models.lenet.prune_layer is null"
+    assert wide.runs == [Run("tiny", "syn", "mlp", "bs128", 3), Run("tiny", "syn", "mlp", "bs128", 5)]
+
+
+def test_external_runs_and_their_analyses():
+    config = external_config()
+    groups = {g.model: g for g in plan.run_groups(config)}
+    assert plan.runs(config) == [Run("given", "syn", "ckpt", "given", 0), Run("given", "none", "vision", "given", 0),
+                                 Run("given", "none", "llm", "weights", 0)]
+    assert groups["llm"].source == plan.WEIGHTS and groups["ckpt"].source == plan.GIVEN
+    assert groups["ckpt"].train is None and groups["ckpt"].model_params is None
+    assert groups["ckpt"].analyses == plan.ANALYSES
+    assert groups["vision"].analyses == groups["llm"].analyses == ("heavy_tail", "universality")
+    assert "checkpoint" in plan.prune_reason(config, "given", "llm")
+    assert plan.pruned_runs(config) == [Run("given", "syn", "ckpt", "given", 0)]
+    assert plan.vector_studies(config) == ["given"] and plan.spectra_only_studies(config) == []
+    assert plan.porter_thomas_window(config, "given") == config["analysis"]["universality"]["window"]
+
+
+def test_studies_without_analyses_decompose_without_vectors():
+    config = trained_config(analyses=[])
+    assert plan.vector_studies(config) == [] and plan.spectra_only_studies(config) == ["tiny"]
+    assert plan.pruned_runs(config) == []
+    assert plan.prune_reason(config, "tiny", "lenet") is None  # not asked for: nothing to explain
+    assert plan.porter_thomas_window(config, "tiny") is None
+
+
+def test_figure_runs_are_the_first_seed_of_each_group():
+    config = trained_config()
+    assert plan.figure_runs(config) == [g.runs[0] for g in plan.run_groups(config)]
+    assert {run.seed for run in plan.figure_runs(config)} == {3}
+
+
+# ---------------------------------------------------------------- the table registry
+def test_every_table_names_its_rule_inputs_and_condition():
+    assert set(plan.TABLES) == {"table2", "training", "heavy_tail", "universality", "correlation", "lowrank",
+                                "compare_{key}", "spike_counts"}
+    for table in plan.TABLES.values():
+        assert table.rule in ("aggregate_table", "aggregate_spike_counts") and table.inputs
+        assert table.needs in ("all", "trained", "compare", "spike_count", *plan.ANALYSES)
+    assert plan.TABLES["spike_counts"].file_names() == ("spike_counts", "spike_growth")
+    assert plan.TABLES["compare_{key}"].file_names("lr") == ("compare_lr",)
+
+
+def test_study_tables_follow_the_study():
+    assert plan.study_tables(trained_config(), "tiny") == ["table2", "training", "heavy_tail", "universality",
+                                                           "correlation", "lowrank"]
+    assert plan.study_tables(trained_config(analyses=["universality"], compare="batch_size"), "tiny") == [
+        "table2", "training", "universality", "compare_batch_size"]
+    # a trained study without a model to prune has no keep-top-s tables at all
+    assert "correlation" not in plan.study_tables(trained_config(models=["lenet"]), "tiny")
+    # external studies have no training table, and keep-top-s tables even without a pruned run (reason rows)
+    config = external_config()
+    del config["external"]["given"]["ckpt"]
+    assert plan.study_tables(config, "given") == ["table2", "heavy_tail", "universality", "correlation", "lowrank"]
+
+
+def test_table_inputs_and_reason_rows():
+    config = trained_config()
+    inputs = plan.table_inputs(config, "tiny", "correlation")
+    assert list(inputs) == ["correlation"]
+    assert inputs["correlation"] == [f"results/tiny/syn/mlp/{v}/seed{s}/correlation.parquet"
+                                     for v in ("bs64", "bs128") for s in (3, 5)]  # mlp only: lenet is not pruned
+    rows = plan.table_reason_rows(config, "tiny", "lowrank")
+    assert [(r["model"], r["variant"], r["seed"]) for r in rows] == [("lenet", v, s) for v in ("bs64", "bs128")
+                                                                     for s in (3, 5)]
+    assert list(rows[0]) == ["study", "dataset", "model", "variant", "seed", "reason"]
+    assert plan.table_reason_rows(config, "tiny", "table2") == []
+    assert len(plan.table_inputs(config, "tiny", "table2")["mp_fit"]) == 8
+    assert list(plan.table_inputs(config, "tiny", "compare_batch_size")) == ["mp_fit", "training"]
+    assert list(plan.table_inputs(config, "tiny", "spike_counts")) == ["mp_fit", "training"]
+    with pytest.raises(ValueError, match="unknown study table 'nosuch'"):
+        plan.table_inputs(config, "tiny", "nosuch")
+
+
+def test_table_pattern_matches_exactly_the_tables_of_rule_aggregate_table():
+    config = trained_config(compare="batch_size")
+    pattern = re.compile(plan.table_pattern(config))
+    for name in plan.study_tables(config, "tiny"):
+        assert pattern.fullmatch(name), name
+    for name in ("spike_counts", "spike_growth", "compare_lr", "table", "table2x"):
+        assert not pattern.fullmatch(name), name
+
+
+# ---------------------------------------------------------------- targets
+def test_targets_of_a_trained_config():
+    config = trained_config(compare="batch_size")
+    targets = plan.final_targets(config)
+    assert len(targets) == len(set(targets))
+    tables = [t for t in targets if t.startswith("results/tables/")]
+    assert tables == [f"results/tables/tiny/{name}.parquet" for name in
+                      ("table2", "training", "heavy_tail", "universality", "correlation", "lowrank",
+                       "compare_batch_size")]
+    figures = [t for t in targets if t.startswith("results/figures/")]
+    first = [f"results/figures/tiny/syn/{m}/{v}/seed3" for m in ("mlp", "lenet") for v in ("bs64", "bs128")]
+    assert sorted(figures) == sorted([f"{d}/spectrum.png" for d in first] + [f"{d}/universality.png" for d in first]
+                                     + [f"{d}/avew_accuracy.png" for d in first if "/mlp/" in d]
+                                     + ["results/figures/tiny/compare_batch_size.png"])
+    assert targets[-1] == "results/summary.md"
+    assert plan.summary_tables(config) == tables
+
+
+def test_targets_of_an_external_config():
+    targets = plan.final_targets(external_config())
+    assert "results/tables/given/training.parquet" not in targets
+    assert "results/figures/given/syn/ckpt/given/seed0/avew_accuracy.png" in targets
+    assert "results/figures/given/none/llm/weights/seed0/avew_accuracy.png" not in targets
+    assert "results/figures/given/none/llm/weights/seed0/universality.png" in targets
+
+
+def test_targets_of_a_sweep_only_config():
+    config = validated({"sweeps": SWEEPS})
+    assert plan.runs(config) == [] and plan.run_groups(config) == []
+    assert plan.final_targets(config) == [
+        "results/tables/sweeps/outlier_error.parquet", "results/tables/sweeps/peche.parquet",
+        "results/figures/sweeps/wigner_error.png", "results/tables/sweeps/bbp_table.parquet", "results/summary.md"]
+    assert plan.summary_tables(config) == [
+        "results/tables/sweeps/outlier_error.parquet", "results/tables/sweeps/peche.parquet",
+        "results/tables/sweeps/bbp_table.parquet"]
+    assert plan.job_counts(config) == dict(all=1, compute_bbp_table=1, simulate_wigner_outliers=1,
+                                           summarise_wigner_outliers=1, write_summary=1)
+    assert plan.table_pattern(config) == "(?!)"
+
+
+def test_spike_count_study_has_both_tables_and_the_figure():
+    config = validated({
+        "datasets": {"syn": {"source": "synthetic"}},
+        "models": {"spike_mlp": {"arch": "spike_mlp"}},
+        "studies": {"spikes": {"datasets": ["syn"], "models": ["spike_mlp"], "seeds": [0],
+                               "train": {"epochs": 1, "batch_size": 64, "lr": 0.1}, "analyses": [],
+                               "variants": {"N40": {"model": {"width": 40}}, "N60": {"model": {"width": 60}}},
+                               "sweep": "spike_count"}},
+    })
+    targets = plan.final_targets(config)
+    for name in ("spike_counts.parquet", "spike_growth.parquet"):
+        assert f"results/tables/spikes/{name}" in targets
+    assert "results/figures/spikes/spike_counts.png" in targets
+    assert plan.variant_widths(config, "spikes") == {"N40": 40, "N60": 60}
+    assert plan.job_counts(config)["aggregate_spike_counts"] == 1
+
+
+# ---------------------------------------------------------------- jobs
+def test_job_counts_of_the_default_config():
+    config = validated(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
+    # the counts `snakemake -n` gives (tests/workflow/test_workflow.py explains each)
+    assert plan.job_counts(config) == dict(
+        prepare_dataset=2, train_model=18, extract_spectra=10, extract_spectra_and_vectors=8, fit_mp=18,
+        fit_heavy_tail=8, measure_universality=8, evaluate_pruning=8, correlate=8, plot_spectrum=9,
+        plot_universality=4, plot_avew_accuracy=4, aggregate_table=11, aggregate_spike_counts=1, plot_comparison=1,
+        plot_spike_counts=1, write_summary=1, simulate_wigner_outliers=1, summarise_wigner_outliers=1,
+        compute_bbp_table=1, all=1)
+
+
+def test_job_counts_of_external_runs_with_a_weights_file_split_in_parts():
+    config = external_config()
+    counts = plan.job_counts(config, layout={("given", "llm"): [["a", "b"], ["c"], ["d"]]})
+    assert counts["extract_weights_part"] == 3 and counts["gather_spectra"] == 1
+    assert counts["import_model"] == 2 and counts["extract_spectra_and_vectors"] == 2
+    assert counts["evaluate_pruning"] == counts["correlate"] == counts["plot_avew_accuracy"] == 1
+    assert counts["prepare_dataset"] == 1  # the checkpoint is pruned on syn; nothing is trained
+    assert counts["aggregate_table"] == 5 and "train_model" not in counts
+
+
+def test_batched_training_has_one_rule_per_seed_list():
+    config = trained_config()
+    config["studies"]["other"] = copy.deepcopy(config["studies"]["tiny"]) | {"seeds": [0]}
+    config["training"]["batched"] = True
+    rules = plan.batched_training_rules(config)
+    assert rules == [("train_models_batched", (0,), ["other"]), ("train_models_batched_2", (3, 5), ["tiny"])]
+    counts = plan.job_counts(config)
+    assert counts["train_models_batched"] == 4 and counts["train_models_batched_2"] == 4  # one job per run group
+    assert "train_model" not in counts
+
+
+# ---------------------------------------------------------------- parameters and constraints
+def test_params_are_canonical_plain_data():
+    config = trained_config()
+    assert plan.canonical({"b": [{"z": 1, "a": 2}], "a": 1}) == {"a": 1, "b": [{"a": 2, "z": 1}]}
+    assert list(plan.canonical({"b": 1, "a": 2})) == ["a", "b"]
+    assert plan.config_value(config, "analysis", "heavy_tail") == {"n_bootstrap": 50, "seed": 0}
+    assert plan.dataset_params(config, "syn")["name"] == "syn"
+    assert plan.train_runtime(config, "tiny", "bs64", attempt=2) == (10 + 2 * 2) * 2
+    assert plan.train_mem_mb(config, "syn", attempt=1) == 2000 and plan.train_mem_mb(config, "syn", 2) == 4000
+    assert plan.prune_layer(config, "tiny", "mlp") == "fc2" and plan.comparison_layer(config, "tiny") == "fc2"
+
+
+def test_wildcard_constraints_match_the_config_names_only():
+    config = trained_config()
+    constraints = {key: re.compile(value) for key, value in plan.wildcard_constraints(config).items()}
+    assert constraints["study"].fullmatch("tiny") and not constraints["study"].fullmatch("tinyx")
+    assert constraints["variant"].fullmatch("bs128") and constraints["variant"].fullmatch(plan.GIVEN)
+    assert constraints["dataset"].fullmatch(plan.NO_DATASET) and not constraints["model"].fullmatch("mlp|lenet")
+    assert constraints["seed"].fullmatch("12") and not constraints["seed"].fullmatch("1a")
+    assert not re.fullmatch(plan.alternatives([]), "") and plan.alternatives(["b", "a", "a"]) == "a|b"
+
+
+def test_run_dir_holds_every_run_key():
+    run = Run("s", "d", "m", "v", 7)
+    assert plan.run_files(plan.RUN_DIR, [run]) == ["results/s/d/m/v/seed7"]
+    assert set(re.findall(r"{(\w+)}", plan.RUN_PATH)) == set(Run._fields)
