@@ -11,7 +11,9 @@ Pure Python: the Snakefile calls both when it is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +178,32 @@ def _check_slices(cfg: Mapping[str, Any]) -> None:
     if cfg["external"]:
         raise ConfigError("config error at analysis.reshape: `slices` cannot be used with `external` studies, "
                           "which always run the universality tests; use spatial or flatten")
+
+
+#: Keys of an ``external`` model spec that name files, resolved against the config file's folder.
+PATH_KEYS: tuple[str, ...] = ("weights", "checkpoint")
+
+
+def config_folder(given: Sequence[str | os.PathLike], default: str | os.PathLike) -> Path:
+    """The folder relative paths in the config resolve against: that of the last ``--configfile`` given
+    (Snakemake's ``workflow.overwrite_configfiles``; the last one wins where files are merged), else that of
+    the workflow's own config file ``default`` (relative to the working directory)."""
+    return Path(given[-1] if given else default).parent
+
+
+def resolve_paths(cfg: dict[str, Any], folder: str | os.PathLike, workdir: str | os.PathLike = ".") -> dict[str, Any]:
+    """Rewrite, in place, every relative file path of the config (:data:`PATH_KEYS` of ``external`` specs)
+    from the config file's ``folder`` to the working directory ``workdir``, where the jobs run.
+
+    A path written in a config file means the same file wherever Snakemake runs (``--directory``), and
+    the rewritten path stays relative, so moving the whole project reruns nothing. Absolute paths are
+    kept. Returns ``cfg``.
+    """
+    base, work = Path(folder).absolute(), Path(workdir).absolute()
+    for models in cfg.get("external", {}).values():
+        for spec in models.values():
+            for key in PATH_KEYS:
+                value = spec.get(key)
+                if isinstance(value, str) and value and not os.path.isabs(value):
+                    spec[key] = os.path.relpath(os.path.normpath(base / value), work)
+    return cfg

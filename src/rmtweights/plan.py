@@ -25,6 +25,8 @@ config (what ``snakemake -n`` reports on a fresh directory, without building the
 
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -365,12 +367,21 @@ def batched_training_rules(config: Mapping[str, Any]) -> list[tuple[str, tuple[i
 def weights_layout(config: Mapping[str, Any]) -> dict[tuple[str, str], list[list[str]]]:
     """Per (study, model) of a weights source, its tensor names split into jobs of ``layers_per_job``
     layers (read from the file's header; no tensor data is loaded)."""
+    from rmtweights.weights.common import WeightsError
     from rmtweights.weights.parts import plan_parts  # torch only for .pt/.bin files; nothing without weights sources
 
-    return {(study, model): plan_parts(spec["weights"], include=spec["include"], exclude=spec["exclude"],
-                                       layers_per_job=spec["layers_per_job"])
-            for study, models in config["external"].items() for model, spec in models.items()
-            if is_weights_source(spec)}
+    layout = {}
+    for study, models in config["external"].items():
+        for model, spec in models.items():
+            if not is_weights_source(spec):
+                continue
+            try:
+                layout[(study, model)] = plan_parts(spec["weights"], include=spec["include"], exclude=spec["exclude"],
+                                                    layers_per_job=spec["layers_per_job"])
+            except WeightsError as err:  # name the config key and the path as resolved (config.resolve_paths)
+                raise WeightsError(f"config error at external.{study}.{model}.weights "
+                                   f"({os.path.abspath(spec['weights'])}): {err}") from None
+    return layout
 
 
 def weights_files(config: Mapping[str, Any], study: str, model: str) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from rmtweights import analyze, api, data, methods
-from rmtweights.config import MAX_ERRORS, ConfigError, check_config, validate_config
+from rmtweights.config import MAX_ERRORS, ConfigError, check_config, config_folder, resolve_paths, validate_config
 from rmtweights.rmt import bbp, estimators, heavytail, porter_thomas, threshold, universality
 from rmtweights.stages import evaluate_pruning, extract_weights_part, fit_heavy_tail, fit_mp, measure_universality
 from rmtweights.sweeps import table1, wigner_outliers
@@ -241,3 +241,20 @@ def test_renamed_method_is_refused_with_its_new_name():
 def test_number_variance_windows_default():
     assert list(_default(measure_universality.universality_tables, "ls")) == _schema_default("analysis", "universality",
                                                                                            "ls")
+
+
+def test_relative_paths_resolve_against_the_config_files_folder(tmp_path):
+    """external weights/checkpoint paths mean files next to the config file, rewritten relative to the
+    working directory (where jobs run); absolute paths and nulls are kept."""
+    work = tmp_path / "project"
+    cfg = {"external": {"pre": {"a": {"weights": "models/a.safetensors"},
+                                "b": {"checkpoint": "../results/x/final.pt"},
+                                "c": {"weights": str(tmp_path / "abs.pt")},
+                                "d": {"torchvision": "alexnet", "weights": None}}}}
+    resolve_paths(cfg, work / "configs", workdir=work)
+    specs = cfg["external"]["pre"]
+    assert specs["a"]["weights"] == "configs/models/a.safetensors"
+    assert specs["b"]["checkpoint"] == "results/x/final.pt"
+    assert specs["c"]["weights"] == str(tmp_path / "abs.pt") and specs["d"]["weights"] is None
+    assert config_folder([], "config/config.yaml") == Path("config")
+    assert config_folder([Path("/x/a.yaml"), Path("/y/b.yaml")], "config/config.yaml") == Path("/y")

@@ -475,6 +475,18 @@ def test_a_bad_weights_file_stops_with_its_name(tmp_path):
     assert not (tmp_path / "results").exists()  # nothing half-written
 
 
+@pytest.mark.slow
+def test_a_relative_weights_path_resolves_against_the_config_folder(tmp_path):
+    """`weights: model.safetensors` in configs/study.yaml means configs/model.safetensors, wherever Snakemake
+    runs; a missing file stops the dry run with the config key and the resolved path."""
+    (tmp_path / "configs").mkdir()
+    path = write_config(tmp_path / "configs", {"external": {"given": {"m": {"weights": "model.safetensors"}}}})
+    proc = snakemake("-n", "--cores", "1", "--configfile", path, "--replace-workflow-config", "--directory", tmp_path,
+                     check=False)
+    assert proc.returncode != 0
+    assert "external.given.m.weights" in proc.stdout and str(tmp_path / "configs" / "model.safetensors") in proc.stdout
+
+
 def test_rule_file_paths_exist():
     """Every script:, conda: and caption path in workflow/rules/*.smk resolves against its own file."""
     rules = REPO / "workflow" / "rules"

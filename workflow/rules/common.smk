@@ -5,7 +5,7 @@ from pathlib import Path
 SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 from rmtweights import plan  # noqa: E402
-from rmtweights.config import check_config, validate_config  # noqa: E402
+from rmtweights.config import check_config, config_folder, resolve_paths, validate_config  # noqa: E402
 from rmtweights.plan import FIGURE_DIR, GIVEN, GROUP_PATH, RUN_DIR, RUN_PATH, WEIGHTS, alternatives  # noqa: E402
 from rmtweights.provenance import script_fingerprint  # noqa: E402
 
@@ -14,6 +14,8 @@ from rmtweights.provenance import script_fingerprint  # noqa: E402
 # A bad config stops here with a few lines naming the key (no job runs).
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 check_config(config)
+# Relative file paths in a config file mean files next to that file, wherever Snakemake runs.
+resolve_paths(config, config_folder(workflow.overwrite_configfiles, "config/config.yaml"))
 
 # Everything below binds rmtweights.plan (the runs, tables and targets of this config, unit-tested)
 # to Snakemake's config and wildcards.
