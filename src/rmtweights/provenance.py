@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "import_closure", "module_path", "script_fingerprint"]
+__all__ = ["code_fingerprint", "import_closure", "module_path", "script_closure", "script_fingerprint"]
 
 PACKAGE = "rmtweights"
 
@@ -142,6 +142,13 @@ def code_fingerprint(modules: Iterable[str], src_dir: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def script_closure(script: str | Path, src_dir: str | Path) -> list[str]:
+    """The ``rmtweights`` modules a workflow script runs: the import closure of those it imports, sorted.
+    An edit of any of them (other than a comment or docstring) changes :func:`script_fingerprint`."""
+    src_dir = Path(src_dir)
+    return import_closure(_imported_modules(_tree(Path(script)), None, False, src_dir), src_dir)
+
+
 def script_fingerprint(script: str | Path, src_dir: str | Path) -> str:
     """Fingerprint of the library code a workflow script runs: :func:`code_fingerprint` of the
     import closure of the ``rmtweights`` modules the script imports.
@@ -149,6 +156,4 @@ def script_fingerprint(script: str | Path, src_dir: str | Path) -> str:
     The script's own text is not included (Snakemake already reruns a rule whose script is newer
     than its outputs).
     """
-    src_dir = Path(src_dir)
-    imported = _imported_modules(_tree(Path(script)), None, False, src_dir)
-    return code_fingerprint(import_closure(imported, src_dir), src_dir)
+    return code_fingerprint(script_closure(script, src_dir), src_dir)

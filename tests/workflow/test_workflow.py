@@ -102,16 +102,17 @@ def test_dry_run_default_config_job_counts(tmp_path):
 def test_dry_run_paper_config_counts(tmp_path):
     counts = dry_counts(PAPER, tmp_path)
     assert plan.job_counts(validated(PAPER)) == counts
-    # paper.yaml: paper000 2x2x1x10 = 40, paper000_alexnet 2x1x1x10 = 20, paper000_batch 1x1x2x10 = 20,
-    # paper001 1x3x3x10 = 90, spikes 1x1x15x10 = 150: 320 runs, trained seed-batched (one job per seed group:
-    # 4 + 2 + 2 + 9 + 15 = 32), every seed's checkpoints outputs of that job. Prune layers: all but
-    # minialexnet and spike_mlp: 320 - 30 - 150 = 140.
-    assert counts["train_models_batched"] == 32
+    # paper.yaml: paper000 2x2x1x10 = 40, paper000_alexnet 2x1x1x10 = 20, paper000_batch 1x1x3x10 = 30,
+    # paper001 (mlp1024) 10, paper001_minialexnet 10, paper001_regimes (mlp512) 1x1x3x10 = 30, spikes 1x1x15x10 = 150:
+    # 290 runs, trained seed-batched (one job per seed group: 4 + 2 + 3 + 1 + 1 + 3 + 15 = 29), every seed's
+    # checkpoints outputs of that job. Prune: paper000 and paper000_alexnet only (paper001 does not prune, the batch
+    # and spike studies run spectra and fits only): 40 + 20 = 60. Data sets: mnist, cifar10, cifar10_std, fashion_mnist.
+    assert counts["train_models_batched"] == 29
     assert "unpack_batched_seed" not in counts and "train_model" not in counts
-    assert counts["fit_mp"] == 320
-    assert counts["extract_spectra"] + counts["extract_spectra_and_vectors"] == 320
-    assert counts["evaluate_pruning"] == 140
-    assert counts["prepare_dataset"] == 3
+    assert counts["fit_mp"] == 290
+    assert counts["extract_spectra"] + counts["extract_spectra_and_vectors"] == 290
+    assert counts["evaluate_pruning"] == 60
+    assert counts["prepare_dataset"] == 4
 
 
 @pytest.mark.parametrize("analyses", [[], ["universality"], ["heavy_tail", "prune"]])
