@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from rmtweights.controls import CONTROLS
 from rmtweights.formatting import number, run_label
 from rmtweights.plots.style import (
     ACCURACY_COLOUR,
@@ -32,7 +33,14 @@ from rmtweights.plots.style import (
     vertical_marks,
 )
 
-__all__ = ["avew_accuracy_figure"]
+__all__ = ["avew_accuracy_figure", "CONTROL_STYLES"]
+
+#: The controls' implied Ave_w curves (:mod:`rmtweights.controls`): thin, grey, one line style and marker each.
+CONTROL_STYLES = {
+    "initial": dict(label="initial weights", color="0.35", ls="--", marker="v"),
+    "gaussian": dict(label="Gaussian matrix of the layer's shape", color="0.55", ls="-.", marker="x"),
+    "shuffled": dict(label="entry-shuffled trained matrix", color="0.2", ls=":", marker="+"),
+}
 
 def _merge_equal_curves(curves: dict[str, pd.Series], rtol: float = 1e-9) -> list[list[str]]:
     """Group the methods whose curves (indexed by s) are equal within ``rtol`` (NaN equals NaN)."""
@@ -73,15 +81,19 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     green circles as in the paper (it is the reading that rises with accuracy, as in Fig. 2 of
     [1]_), and ``fixed`` (:math:`\sigma = \hat\sigma` of the estimator, so values below
     :math:`\gamma_+` get :math:`\hat\phi = 0`), drawn thin and dotted. Methods whose curves coincide
-    are drawn once with a label such as "BEMA = GB". Test accuracy after keeping the top s
-    singular values (others zero) is on the right axis (purple squares); the estimators'
-    :math:`\hat s` are labelled vertical lines. The legend gives the Pearson correlation of the
-    implied Ave_w with accuracy over the drawn s.
+    are drawn once with a label such as "BEMA = GB". The implied curves of the layer's controls
+    (``state`` ``initial``, ``gaussian``, ``shuffled`` of the curve table: the initial weights, a
+    Gaussian matrix of the layer's shape, the entry-shuffled trained matrix; :mod:`rmtweights.controls`)
+    are thin grey lines, each with its Pearson r against the same accuracy curve. Test accuracy after
+    keeping the top s singular values (others zero) is on the right axis (purple squares); the
+    estimators' :math:`\hat s` are labelled vertical lines. The legend gives the Pearson correlation
+    of the implied Ave_w with accuracy over the drawn s.
 
     Parameters
     ----------
     curve : pandas.DataFrame
-        The run's Ave_w curve table (``layer, method, s, reading, ave_w``).
+        The run's Ave_w curve table (``layer, method, s, reading, ave_w``, and ``state``: rows of
+        other states than ``trained`` are the controls; without the column every row is trained).
     accuracy : pandas.DataFrame
         The run's pruning table (``s, accuracy``, optionally ``layer``).
     fits : pandas.DataFrame
@@ -100,6 +112,8 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     require_columns(fits, ("layer", "method", "s_hat"), "fits")
     fig, ax = plt.subplots(figsize=(7.2, 4.4))
     sub = curve[curve.layer == layer] if len(curve) else curve
+    controls = sub[sub.state.isin(CONTROLS)] if "state" in sub.columns else sub.iloc[:0]
+    sub = sub[sub.state == "trained"] if "state" in sub.columns else sub
     acc = accuracy[accuracy.layer == layer] if "layer" in accuracy.columns else accuracy
     acc = acc.sort_values("s") if len(acc) else acc
     notes: list[str] = []
@@ -131,6 +145,15 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                          + (", identical" if len(group) > 1 else "") + ") — secondary reading")
                 ax.plot(values.index, values.to_numpy(), color=colour, ls=":", lw=1.0, marker=".", ms=3,
                         label=label, gid=f"avew:fixed:{'+'.join(group)}", zorder=2)
+    control_curves = {}
+    for control in CONTROLS:
+        part = controls[(controls.state == control) & (controls.reading == "implied")]
+        for _, rows in sorted(part.groupby("method", sort=False), key=lambda kv: kv[0] != "bema"):
+            values = rows.set_index("s").sort_index().ave_w.astype(float)  # implied: the same for every method
+            if np.isfinite(values.to_numpy()).any():
+                control_curves[control] = values
+                s_max = max(s_max, int(values.index.max()))
+                break
     ax.set_ylim(-0.02, 1.05)
     ax.set_xlabel(r"s = number of largest singular values kept (candidate $\hat s$)")
     ax.set_ylabel(r"Ave$_w(\hat\phi)$, eq. 6 (0 to 1)")
@@ -149,6 +172,13 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
             r_text = ""
         twin.plot(acc.s, acc.accuracy, color=ACCURACY_COLOUR, marker="s", ms=4, lw=1.2,
                   label=f"test accuracy after keeping the top s{r_text}", gid="accuracy", zorder=3)
+    for control, values in control_curves.items():
+        style = CONTROL_STYLES[control]
+        r = _pearson(values.reindex(acc.s).to_numpy(float), acc.accuracy.to_numpy(float)) if len(acc) else math.nan
+        r_label = f", Pearson r = {r:.2f}" if math.isfinite(r) else ""
+        ax.plot(values.index, values.to_numpy(), color=style["color"], ls=style["ls"], lw=0.9, marker=style["marker"],
+                ms=3, label=rf"control: Ave$_w$ of the {style['label']} (implied){r_label}",
+                gid=f"avew:control:{control}", zorder=2)
     else:
         notes.append(f"No pruning accuracies for {layer} in the pruning table.")
     twin.set_ylabel(f"test accuracy (fraction), top s of {layer} kept", color=ACCURACY_COLOUR)
@@ -173,11 +203,15 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                  "reproduces paper 000 Fig. 2 (Ave$_w$ rising with accuracy). Fixed reading (dotted): "
                  r"$\sigma = \hat\sigma$ of the estimator; singular values below its $\gamma_+$ get "
                  r"$\hat\phi = 0$, so it falls with s.")
+    if control_curves:
+        notes.append("Controls (grey, implied reading, correlated with the same accuracy curve): a curve that rises "
+                     "like the trained one shows that the rise comes from the reading, not from learned structure.")
     skipped = skipped_notes(fits)
     if skipped:
         notes.append("Layers of this run not analysed: " + "; ".join(skipped))
     first = lf.iloc[0] if len(lf) else None
     dims = f" ({int(first.n)}×{int(first.m)})" if first is not None and "n" in lf.columns else ""
     title = (f"Ave$_w$ and keep-top-s accuracy, layer {layer}{dims} (paper 000 Fig. 2)\n"
-             f"{run_label(curve, accuracy, fits)} · state: trained weights")
+             f"{run_label(curve, accuracy, fits)} · state: trained weights"
+             + (" (grey: controls)" if control_curves else ""))
     return finish(fig, title, notes=notes, handles=handles, ncol=1, title_size=10.5)
