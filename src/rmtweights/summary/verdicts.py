@@ -196,8 +196,9 @@ def correlation_verdict(r: float, controls: Mapping[str, str]) -> Verdict:
         return Verdict("not reproduced", "r ≤ 0")
     higher = [name for name, outcome in controls.items() if outcome == CONTROL_OUTCOMES[1]]
     if higher:
-        return Verdict("not reproduced", f"the {', '.join(higher)} control{'s' if len(higher) > 1 else ''} "
-                                         "correlate better than the trained weights over seeds")
+        plural = len(higher) > 1
+        return Verdict("not reproduced", f"the {', '.join(higher)} control{'s' if plural else ''} "
+                                         f"correlate{'' if plural else 's'} better than the trained weights over seeds")
     tied = [name for name, outcome in controls.items() if outcome != CONTROL_OUTCOMES[0]]
     if r >= R_REPRODUCED and controls and not tied:
         return Verdict("reproduced")

@@ -302,7 +302,7 @@ def test_correlation_controls_decide_the_verdict():
                                                  "shuffled": beaten})
     corr = line_of(summary_markdown({"demo/correlation": table}, studies=STUDIES), "Ave_w vs keep-top-s accuracy")
     model = next(line for line in corr.splitlines() if "demo/mnist/mlp (fc2)" in line)
-    assert "→ not reproduced: the Gaussian control correlate better than the trained weights" in model
+    assert "→ not reproduced: the Gaussian control correlates better than the trained weights" in model
     gauss = next(line for line in corr.splitlines() if "control Gaussian" in line)
     # paired differences -0.05, -0.05, -0.04: mean -0.047, SD 0.0058, t(0.975, 2) = 4.303 -> [-0.061, -0.032]
     d = np.array([-0.05, -0.05, -0.04])
