@@ -438,7 +438,7 @@ def test_implied_reading_is_solid_and_merged_when_methods_agree():
     fixed = _lines(fig, "avew:fixed")
     assert [ln.get_gid() for ln in implied] == ["avew:implied:bema+gb"]
     assert implied[0].get_linestyle() == "-"
-    assert "BEMA = GB" in implied[0].get_label() and "reproduces paper 000" in implied[0].get_label()
+    assert "BEMA = GB" in implied[0].get_label() and "the reading of paper 000 Fig. 2" in implied[0].get_label()
     assert len(fixed) == 2 and all(ln.get_linestyle() == ":" for ln in fixed)
     assert all(ln.get_linewidth() < implied[0].get_linewidth() for ln in fixed)
 
@@ -464,6 +464,8 @@ def test_avew_controls_are_drawn_with_their_correlation():
     np.testing.assert_allclose(controls[1].get_ydata(), gaussian.ave_w)
     # the trained curves are drawn once each: the controls' rows do not enter them
     assert len(_lines(fig, "avew:implied")) == 1 and len(_lines(fig, "avew:fixed")) == 2
+    notes = " ".join(t.get_text() for t in fig.texts)
+    assert "No pruning accuracies" not in notes and "Controls (grey" in notes
 
 
 def test_avew_s_hat_lines_labelled_and_correlation_reported():

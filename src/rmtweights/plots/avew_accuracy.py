@@ -135,7 +135,7 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                 colour = AVEW_COLOUR if len(curves) == len(group) else method_style(group[0])["color"]
                 marker = "o" if len(curves) == len(group) else method_style(group[0])["marker"]
                 same = f" (same curve for {method_names(group)})" if len(group) > 1 else f" ({method_names(group)})"
-                label = rf"Ave$_w(\hat\phi)$, implied $\sigma(s)${same} — reproduces paper 000 Fig. 2"
+                label = rf"Ave$_w(\hat\phi)$, implied $\sigma(s)${same} — the reading of paper 000 Fig. 2"
                 ax.plot(values.index, values.to_numpy(), color=colour, ls="-", lw=1.8, marker=marker, ms=4,
                         label=label, gid=f"avew:implied:{'+'.join(group)}", zorder=3)
                 implied_groups.append((group, values))
@@ -172,6 +172,8 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
             r_text = ""
         twin.plot(acc.s, acc.accuracy, color=ACCURACY_COLOUR, marker="s", ms=4, lw=1.2,
                   label=f"test accuracy after keeping the top s{r_text}", gid="accuracy", zorder=3)
+    else:
+        notes.append(f"No pruning accuracies for {layer} in the pruning table.")
     for control, values in control_curves.items():
         style = CONTROL_STYLES[control]
         r = _pearson(values.reindex(acc.s).to_numpy(float), acc.accuracy.to_numpy(float)) if len(acc) else math.nan
@@ -179,8 +181,6 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
         ax.plot(values.index, values.to_numpy(), color=style["color"], ls=style["ls"], lw=0.9, marker=style["marker"],
                 ms=3, label=rf"control: Ave$_w$ of the {style['label']} (implied){r_label}",
                 gid=f"avew:control:{control}", zorder=2)
-    else:
-        notes.append(f"No pruning accuracies for {layer} in the pruning table.")
     twin.set_ylabel(f"test accuracy (fraction), top s of {layer} kept", color=ACCURACY_COLOUR)
     twin.tick_params(axis="y", colors=ACCURACY_COLOUR)
     # s-hat of each estimator
@@ -199,8 +199,8 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
         ax.text(0.5, 0.5, f"no Ave_w curve for {layer}", transform=ax.transAxes, ha="center", fontsize=9)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.set_title("Ave$_w$ (left axis) and test accuracy (right axis) against the kept rank s", fontsize=9)
-    notes.append(r"Implied reading (solid): $\sigma(s)$ from eq. 3 inverted at $\gamma_{s+1}$ — the reading that "
-                 "reproduces paper 000 Fig. 2 (Ave$_w$ rising with accuracy). Fixed reading (dotted): "
+    notes.append(r"Implied reading (solid): $\sigma(s)$ from eq. 3 inverted at $\gamma_{s+1}$ — the reading under "
+                 "which Ave$_w$ rises with s as in paper 000 Fig. 2. Fixed reading (dotted): "
                  r"$\sigma = \hat\sigma$ of the estimator; singular values below its $\gamma_+$ get "
                  r"$\hat\phi = 0$, so it falls with s.")
     if control_curves:
