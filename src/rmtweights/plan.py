@@ -35,7 +35,8 @@ from typing import Any, NamedTuple
 __all__ = [
     "ANALYSES", "FIGURE_DIR", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SWEEP_FIGURES",
     "SWEEP_TABLES", "TABLES", "TABLE_DIR", "TRAINED", "WEIGHTS", "Run", "RunGroup", "StudyTable", "alternatives",
-    "analysis_mem_mb", "batched_training_rules", "canonical", "comparison_layer", "config_value", "dataset_params",
+    "analysis_mem_mb", "batched_training_rules", "canonical", "comparison_layer", "config_value", "control_layer",
+    "dataset_params",
     "external_spec", "figure_runs", "final_targets", "group_jobs", "is_weights_source", "job_counts", "model_params",
     "porter_thomas_window", "prune_layer", "prune_reason", "pruned_runs", "run_analyses", "run_files", "run_groups",
     "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_tables",
@@ -226,6 +227,13 @@ def prune_reason(config: Mapping[str, Any], study: str, model: str) -> str | Non
     if config["models"][model]["prune_layer"] is None:
         return f"no keep-top-s evaluation: models.{model}.prune_layer is null"
     return None
+
+
+def control_layer(config: Mapping[str, Any], study: str, model: str) -> str | None:
+    """The layer whose random controls (:mod:`rmtweights.controls`) rule ``extract_spectra`` decomposes for
+    runs of (study, model): the prune layer of runs whose Ave_w curve is correlated with the keep-top-s
+    accuracy, None for the others (no controls)."""
+    return prune_layer(config, study, model) if "prune" in run_analyses(config, study, model) else None
 
 
 def run_analyses(config: Mapping[str, Any], study: str, model: str) -> tuple[str, ...]:

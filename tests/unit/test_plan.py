@@ -88,6 +88,8 @@ def test_run_groups_resolve_the_recipe_and_the_model():
     assert groups[("mlp", "bs64")].analyses == ("heavy_tail", "universality", "prune")
     assert groups[("lenet", "bs64")].analyses == ("heavy_tail", "universality")
     assert plan.prune_reason(config, "tiny", "lenet") == "no keep-top-s evaluation: models.lenet.prune_layer is null"
+    # the random controls of the Ave_w correlation: the prune layer of the runs that correlate, nothing else
+    assert plan.control_layer(config, "tiny", "mlp") == "fc2" and plan.control_layer(config, "tiny", "lenet") is None
     assert wide.runs == [Run("tiny", "syn", "mlp", "bs128", 3), Run("tiny", "syn", "mlp", "bs128", 5)]
 
 
@@ -102,6 +104,7 @@ def test_external_runs_and_their_analyses():
     assert groups["vision"].analyses == groups["llm"].analyses == ("heavy_tail", "universality")
     assert "checkpoint" in plan.prune_reason(config, "given", "llm")
     assert plan.pruned_runs(config) == [Run("given", "syn", "ckpt", "given", 0)]
+    assert plan.control_layer(config, "given", "ckpt") == "fc2" and plan.control_layer(config, "given", "llm") is None
     assert plan.vector_studies(config) == ["given"] and plan.spectra_only_studies(config) == []
     assert plan.porter_thomas_window(config, "given") == config["analysis"]["universality"]["window"]
 
@@ -111,6 +114,7 @@ def test_studies_without_analyses_decompose_without_vectors():
     assert plan.vector_studies(config) == [] and plan.spectra_only_studies(config) == ["tiny"]
     assert plan.pruned_runs(config) == []
     assert plan.prune_reason(config, "tiny", "lenet") is None  # not asked for: nothing to explain
+    assert plan.control_layer(config, "tiny", "mlp") is None  # no correlation: no controls
     assert plan.porter_thomas_window(config, "tiny") is None
 
 

@@ -121,17 +121,22 @@ def make_fits(spectra: pd.DataFrame, *, gb_factor: float = 1.1, nu_max: bool = T
     return _keyed(frame, FIT_COLUMNS, **over)
 
 
-def make_curve(layer: str, k: int = 12, *, implied_equal: bool = True) -> pd.DataFrame:
+def make_curve(layer: str, k: int = 12, *, implied_equal: bool = True, controls: bool = False) -> pd.DataFrame:
     """Ave_w curve: implied rising (equal for BEMA and GB unless ``implied_equal`` is False), fixed
-    falling, different per method."""
+    falling, different per method; with ``controls``, the controls' curves too (implied: rising by
+    0.02 s, 0.03 s and 0.04 s)."""
     s = np.arange(1, k + 1)
     rows = []
     for j, method in enumerate(("bema", "gb")):
         implied = 1 - 0.6 / s - (0 if implied_equal else 0.05 * j)
         fixed = np.clip(0.9 - 0.1 * s - 0.05 * j, 0, None)
         for reading, values in (("implied", implied), ("fixed", fixed)):
-            rows.append(pd.DataFrame(dict(layer=layer, method=method, s=s, reading=reading,
+            rows.append(pd.DataFrame(dict(state="trained", layer=layer, method=method, s=s, reading=reading,
                                           gamma_plus=0.1 / s, sigma=0.05, ave_w=values)))
+        for i, state in enumerate(("initial", "gaussian", "shuffled") if controls else ()):
+            for reading in ("implied", "fixed"):
+                rows.append(pd.DataFrame(dict(state=state, layer=layer, method=method, s=s, reading=reading,
+                                              gamma_plus=0.1 / s, sigma=0.05, ave_w=0.3 + 0.01 * (i + 2) * s)))
     return _keyed(pd.concat(rows, ignore_index=True), CURVE_COLUMNS)
 
 
@@ -433,7 +438,7 @@ def test_implied_reading_is_solid_and_merged_when_methods_agree():
     fixed = _lines(fig, "avew:fixed")
     assert [ln.get_gid() for ln in implied] == ["avew:implied:bema+gb"]
     assert implied[0].get_linestyle() == "-"
-    assert "BEMA = GB" in implied[0].get_label() and "reproduces paper 000" in implied[0].get_label()
+    assert "BEMA = GB" in implied[0].get_label() and "the reading of paper 000 Fig. 2" in implied[0].get_label()
     assert len(fixed) == 2 and all(ln.get_linestyle() == ":" for ln in fixed)
     assert all(ln.get_linewidth() < implied[0].get_linewidth() for ln in fixed)
 
@@ -444,6 +449,23 @@ def test_distinct_implied_curves_stay_distinguishable():
     assert len(implied) == 2 and all(ln.get_linestyle() == "-" for ln in implied)
     assert implied[0].get_marker() != implied[1].get_marker()
     assert implied[0].get_color() != implied[1].get_color()
+
+
+def test_avew_controls_are_drawn_with_their_correlation():
+    spectra = make_spectra(LAYERS)
+    curve, prune = make_curve("fc1", controls=True), make_prune("fc1")
+    fig = avew_accuracy_figure(curve, prune, make_fits(spectra), "fc1")
+    controls = _lines(fig, "avew:control:")
+    assert [ln.get_gid() for ln in controls] == ["avew:control:initial", "avew:control:gaussian", "avew:control:shuffled"]
+    assert len({ln.get_linestyle() for ln in controls}) == 3 and len({ln.get_marker() for ln in controls}) == 3
+    gaussian = curve[(curve.state == "gaussian") & (curve.reading == "implied") & (curve.method == "bema")]
+    r = np.corrcoef(gaussian.ave_w, prune.accuracy)[0, 1]
+    assert f"Gaussian matrix of the layer's shape (implied), Pearson r = {r:.2f}" in controls[1].get_label()
+    np.testing.assert_allclose(controls[1].get_ydata(), gaussian.ave_w)
+    # the trained curves are drawn once each: the controls' rows do not enter them
+    assert len(_lines(fig, "avew:implied")) == 1 and len(_lines(fig, "avew:fixed")) == 2
+    notes = " ".join(t.get_text() for t in fig.texts)
+    assert "No pruning accuracies" not in notes and "Controls (grey" in notes
 
 
 def test_avew_s_hat_lines_labelled_and_correlation_reported():

@@ -20,6 +20,7 @@ from rmtweights.rmt.estimators import InsufficientDataError, gaussian_broadening
 from rmtweights.rmt.broadening import broadened_count as _broadened_count
 from rmtweights.rmt.broadening import broadening_widths as _broadening_widths
 from rmtweights.rmt.universality import (
+    MIN_SPACINGS,
     goe_number_variance,
     number_variance,
     spacing_histogram,
@@ -134,6 +135,26 @@ def test_poisson_levels_fail_the_wigner_test():
     # in 60/60 draws while developing; at least 99 % must fail: >= 99 of 100 draws.
     p = np.array([spacing_test(np.random.default_rng(s).random(500))["p_value"] for s in range(100)])
     assert np.sum(p < 0.05) >= 99
+
+
+def test_minimum_spacings_from_the_power_against_poisson_levels():
+    # MIN_SPACINGS' docstring: Poisson levels (i.i.d. uniform) are rejected in 88 % of 1000 draws at 50
+    # spacings and in 9 % at 9. Here 200 draws each (binomial SD <= 0.035): at least 0.8 at the minimum
+    # (power 0.88 expected) and at most 0.2 at 9 spacings (0.09 expected), both 2.5+ SD from the claim.
+    rng = np.random.default_rng(2024)
+
+    def power(m: int) -> float:
+        rows = [spacing_test(np.sort(rng.uniform(size=m)), min_spacings=0) for _ in range(200)]
+        assert {row["n_spacings"] for row in rows} == {m - 2 * 15 - 1}
+        return float(np.mean([row["p_value"] < 0.05 for row in rows]))
+
+    assert power(MIN_SPACINGS + 2 * 15 + 1) >= 0.8
+    assert power(40) <= 0.2
+    # below the minimum the test is skipped with the reason, the spacings still counted
+    row = spacing_test(np.sort(rng.uniform(size=MIN_SPACINGS + 30)))
+    assert row["status"] == "skipped" and row["n_spacings"] == MIN_SPACINGS - 1 and math.isnan(row["p_value"])
+    assert row["reason"].startswith(f"{MIN_SPACINGS - 1} spacings < {MIN_SPACINGS}: too few")
+    assert spacing_test(np.sort(rng.uniform(size=MIN_SPACINGS + 31)))["status"] == "ok"
 
 
 def test_spacing_test_matches_scipy_and_row_columns():

@@ -252,9 +252,10 @@ def test_tiny_run_tables_have_documented_columns(tiny_run):
         "mp_fit": keys + ["state", "layer", "method", "n", "m", "q", "min_nm", "sigma", "gamma_plus", "s_hat", "ave_w",
                           "gd_threshold", "s_hat_gd", "fraction_mp", "nu_max", "status", "reason"],
         "spikes": keys + ["state", "layer", "method", "index", "gamma", "theta_hat", "phi_hat", "gamma_plus"],
-        "avew_curve": keys + ["layer", "method", "s", "reading", "gamma_plus", "sigma", "ave_w"],
+        "avew_curve": keys + ["state", "layer", "method", "s", "reading", "gamma_plus", "sigma", "ave_w"],
         "prune": keys + ["layer", "s", "accuracy"],
-        "correlation": keys + ["layer", "method", "reading", "pearson_r", "status", "reason"],
+        "correlation": keys + ["layer", "state", "method", "reading", "pearson_r", "trained_advantage", "status",
+                               "reason"],
         "lowrank": keys + ["choice", "accuracy", "params_fraction", "status", "reason"],
         "training": keys + ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"],
         "heavy_tail": keys + ["state", "layer", "status", "verdict"],
@@ -275,7 +276,12 @@ def test_tiny_run_tables_have_documented_columns(tiny_run):
     # the Ave_w curve and the keep-top-s curve share one s axis
     prune = pd.read_parquet(run / "prune.parquet")
     assert sorted(prune.s) == sorted(curve[(curve.layer == "fc2") & (curve.method == "bema")
-                                           & (curve.reading == "fixed")].s)
+                                           & (curve.reading == "fixed") & (curve.state == "trained")].s)
+    # the controls of the Ave_w correlation: the prune layer only, correlated against the same accuracy curve
+    spectra = pd.read_parquet(run / "spectra.parquet")
+    assert set(spectra[spectra.state.isin(["gaussian", "shuffled"])].layer) == {"fc2"}
+    correlation = pd.read_parquet(run / "correlation.parquet")
+    assert set(correlation.state) == {"trained", "initial", "gaussian", "shuffled"}
     table2 = pd.read_parquet(tiny_run / "results" / "tables" / "tiny" / "table2.parquet")
     assert {"s_hat_mean", "s_hat_sd", "s_hat_n", "ave_w_mean", "ave_w_n", "n_seeds", "status", "reason"} <= set(table2)
     assert (table2.n_seeds == 2).all()

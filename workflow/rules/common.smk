@@ -65,6 +65,10 @@ def get_prune_layer(wildcards):
     return plan.prune_layer(config, wildcards.study, wildcards.model)
 
 
+def get_control_layer(wildcards):
+    return plan.control_layer(config, wildcards.study, wildcards.model)
+
+
 def get_porter_thomas_window(wildcards):
     return plan.porter_thomas_window(config, wildcards.study)
 

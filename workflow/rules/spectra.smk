@@ -1,5 +1,6 @@
 # Each layer is decomposed once per run. Studies that test universality get the singular vectors
-# too, tested against the Porter-Thomas law in the same pass (extract_spectra_and_vectors).
+# too, tested against the Porter-Thomas law in the same pass (extract_spectra_and_vectors). Runs
+# that correlate Ave_w with the keep-top-s accuracy also get the random controls of their prune layer.
 
 
 rule extract_spectra:
@@ -18,6 +19,7 @@ rule extract_spectra:
         reshape=get_config("analysis", "reshape"),
         porter_thomas_window=get_porter_thomas_window,
         device=get_config("analysis", "device"),
+        control_layer=get_control_layer,
         code=get_code("extract_spectra"),
     threads: 1
     resources:

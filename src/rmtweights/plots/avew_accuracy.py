@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from rmtweights.controls import CONTROLS
 from rmtweights.formatting import number, run_label
 from rmtweights.plots.style import (
     ACCURACY_COLOUR,
@@ -32,7 +33,14 @@ from rmtweights.plots.style import (
     vertical_marks,
 )
 
-__all__ = ["avew_accuracy_figure"]
+__all__ = ["avew_accuracy_figure", "CONTROL_STYLES"]
+
+#: The controls' implied Ave_w curves (:mod:`rmtweights.controls`): thin, grey, one line style and marker each.
+CONTROL_STYLES = {
+    "initial": dict(label="initial weights", color="0.35", ls="--", marker="v"),
+    "gaussian": dict(label="Gaussian matrix of the layer's shape", color="0.55", ls="-.", marker="x"),
+    "shuffled": dict(label="entry-shuffled trained matrix", color="0.2", ls=":", marker="+"),
+}
 
 def _merge_equal_curves(curves: dict[str, pd.Series], rtol: float = 1e-9) -> list[list[str]]:
     """Group the methods whose curves (indexed by s) are equal within ``rtol`` (NaN equals NaN)."""
@@ -73,15 +81,19 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     green circles as in the paper (it is the reading that rises with accuracy, as in Fig. 2 of
     [1]_), and ``fixed`` (:math:`\sigma = \hat\sigma` of the estimator, so values below
     :math:`\gamma_+` get :math:`\hat\phi = 0`), drawn thin and dotted. Methods whose curves coincide
-    are drawn once with a label such as "BEMA = GB". Test accuracy after keeping the top s
-    singular values (others zero) is on the right axis (purple squares); the estimators'
-    :math:`\hat s` are labelled vertical lines. The legend gives the Pearson correlation of the
-    implied Ave_w with accuracy over the drawn s.
+    are drawn once with a label such as "BEMA = GB". The implied curves of the layer's controls
+    (``state`` ``initial``, ``gaussian``, ``shuffled`` of the curve table: the initial weights, a
+    Gaussian matrix of the layer's shape, the entry-shuffled trained matrix; :mod:`rmtweights.controls`)
+    are thin grey lines, each with its Pearson r against the same accuracy curve. Test accuracy after
+    keeping the top s singular values (others zero) is on the right axis (purple squares); the
+    estimators' :math:`\hat s` are labelled vertical lines. The legend gives the Pearson correlation
+    of the implied Ave_w with accuracy over the drawn s.
 
     Parameters
     ----------
     curve : pandas.DataFrame
-        The run's Ave_w curve table (``layer, method, s, reading, ave_w``).
+        The run's Ave_w curve table (``layer, method, s, reading, ave_w``, and ``state``: rows of
+        other states than ``trained`` are the controls; without the column every row is trained).
     accuracy : pandas.DataFrame
         The run's pruning table (``s, accuracy``, optionally ``layer``).
     fits : pandas.DataFrame
@@ -100,6 +112,8 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
     require_columns(fits, ("layer", "method", "s_hat"), "fits")
     fig, ax = plt.subplots(figsize=(7.2, 4.4))
     sub = curve[curve.layer == layer] if len(curve) else curve
+    controls = sub[sub.state.isin(CONTROLS)] if "state" in sub.columns else sub.iloc[:0]
+    sub = sub[sub.state == "trained"] if "state" in sub.columns else sub
     acc = accuracy[accuracy.layer == layer] if "layer" in accuracy.columns else accuracy
     acc = acc.sort_values("s") if len(acc) else acc
     notes: list[str] = []
@@ -121,7 +135,7 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                 colour = AVEW_COLOUR if len(curves) == len(group) else method_style(group[0])["color"]
                 marker = "o" if len(curves) == len(group) else method_style(group[0])["marker"]
                 same = f" (same curve for {method_names(group)})" if len(group) > 1 else f" ({method_names(group)})"
-                label = rf"Ave$_w(\hat\phi)$, implied $\sigma(s)${same} — reproduces paper 000 Fig. 2"
+                label = rf"Ave$_w(\hat\phi)$, implied $\sigma(s)${same} — the reading of paper 000 Fig. 2"
                 ax.plot(values.index, values.to_numpy(), color=colour, ls="-", lw=1.8, marker=marker, ms=4,
                         label=label, gid=f"avew:implied:{'+'.join(group)}", zorder=3)
                 implied_groups.append((group, values))
@@ -131,6 +145,15 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                          + (", identical" if len(group) > 1 else "") + ") — secondary reading")
                 ax.plot(values.index, values.to_numpy(), color=colour, ls=":", lw=1.0, marker=".", ms=3,
                         label=label, gid=f"avew:fixed:{'+'.join(group)}", zorder=2)
+    control_curves = {}
+    for control in CONTROLS:
+        part = controls[(controls.state == control) & (controls.reading == "implied")]
+        for _, rows in sorted(part.groupby("method", sort=False), key=lambda kv: kv[0] != "bema"):
+            values = rows.set_index("s").sort_index().ave_w.astype(float)  # implied: the same for every method
+            if np.isfinite(values.to_numpy()).any():
+                control_curves[control] = values
+                s_max = max(s_max, int(values.index.max()))
+                break
     ax.set_ylim(-0.02, 1.05)
     ax.set_xlabel(r"s = number of largest singular values kept (candidate $\hat s$)")
     ax.set_ylabel(r"Ave$_w(\hat\phi)$, eq. 6 (0 to 1)")
@@ -151,6 +174,13 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
                   label=f"test accuracy after keeping the top s{r_text}", gid="accuracy", zorder=3)
     else:
         notes.append(f"No pruning accuracies for {layer} in the pruning table.")
+    for control, values in control_curves.items():
+        style = CONTROL_STYLES[control]
+        r = _pearson(values.reindex(acc.s).to_numpy(float), acc.accuracy.to_numpy(float)) if len(acc) else math.nan
+        r_label = f", Pearson r = {r:.2f}" if math.isfinite(r) else ""
+        ax.plot(values.index, values.to_numpy(), color=style["color"], ls=style["ls"], lw=0.9, marker=style["marker"],
+                ms=3, label=rf"control: Ave$_w$ of the {style['label']} (implied){r_label}",
+                gid=f"avew:control:{control}", zorder=2)
     twin.set_ylabel(f"test accuracy (fraction), top s of {layer} kept", color=ACCURACY_COLOUR)
     twin.tick_params(axis="y", colors=ACCURACY_COLOUR)
     # s-hat of each estimator
@@ -169,15 +199,19 @@ def avew_accuracy_figure(curve: pd.DataFrame, accuracy: pd.DataFrame, fits: pd.D
         ax.text(0.5, 0.5, f"no Ave_w curve for {layer}", transform=ax.transAxes, ha="center", fontsize=9)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.set_title("Ave$_w$ (left axis) and test accuracy (right axis) against the kept rank s", fontsize=9)
-    notes.append(r"Implied reading (solid): $\sigma(s)$ from eq. 3 inverted at $\gamma_{s+1}$ — the reading that "
-                 "reproduces paper 000 Fig. 2 (Ave$_w$ rising with accuracy). Fixed reading (dotted): "
+    notes.append(r"Implied reading (solid): $\sigma(s)$ from eq. 3 inverted at $\gamma_{s+1}$ — the reading under "
+                 "which Ave$_w$ rises with s as in paper 000 Fig. 2. Fixed reading (dotted): "
                  r"$\sigma = \hat\sigma$ of the estimator; singular values below its $\gamma_+$ get "
                  r"$\hat\phi = 0$, so it falls with s.")
+    if control_curves:
+        notes.append("Controls (grey, implied reading, correlated with the same accuracy curve): a curve that rises "
+                     "like the trained one shows that the rise comes from the reading, not from learned structure.")
     skipped = skipped_notes(fits)
     if skipped:
         notes.append("Layers of this run not analysed: " + "; ".join(skipped))
     first = lf.iloc[0] if len(lf) else None
     dims = f" ({int(first.n)}×{int(first.m)})" if first is not None and "n" in lf.columns else ""
     title = (f"Ave$_w$ and keep-top-s accuracy, layer {layer}{dims} (paper 000 Fig. 2)\n"
-             f"{run_label(curve, accuracy, fits)} · state: trained weights")
+             f"{run_label(curve, accuracy, fits)} · state: trained weights"
+             + (" (grey: controls)" if control_curves else ""))
     return finish(fig, title, notes=notes, handles=handles, ncol=1, title_size=10.5)

@@ -5,7 +5,10 @@ here, once: the fit row (eqs. (3) and (6) of [1]_, the Gavish–Donoho count at 
 :math:`\\hat\\sigma`), the spikes above the threshold with :math:`\\hat\\theta_i` and
 :math:`\\hat\\phi_i` (eq. (4) of [1]_), and the Ave_w curve over a candidate rank ``s`` in both
 readings (Fig. 2 of [1]_; :func:`rmtweights.rmt.bbp.ave_w_curve`) that the correlation with the
-keep-top-s accuracy needs.
+keep-top-s accuracy needs. Every state of the spectra table is fitted, the random controls of the
+pruned layer (:mod:`rmtweights.controls`) included: their curves are what rule ``correlate``
+compares the trained weights' correlation with. The study tables built from the fit table
+(``table2``, ``compare_<key>``, the spike counts) use the trained weights only.
 
 References
 ----------
@@ -35,8 +38,8 @@ FIT_COLUMNS: tuple[str, ...] = ("state", "layer", "kind", "reshape", "method", "
 #: Columns of the spikes table: one row per singular value above the threshold.
 SPIKE_COLUMNS: tuple[str, ...] = ("state", "layer", "method", "index", "gamma", "theta_hat", "phi_hat",
                                   "gamma_plus")
-#: Columns of the Ave_w curve (trained weights only).
-CURVE_COLUMNS: tuple[str, ...] = ("layer", "method", "s", "reading", "gamma_plus", "sigma", "ave_w")
+#: Columns of the Ave_w curve (every state: the trained weights and their controls).
+CURVE_COLUMNS: tuple[str, ...] = ("state", "layer", "method", "s", "reading", "gamma_plus", "sigma", "ave_w")
 
 
 def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = DEFAULT_ALPHA, a: int = DEFAULT_A,
@@ -52,8 +55,8 @@ def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 
     row that is not ok, or ``modified_mp``, which fits the bulk's shape and gives no threshold:
     :data:`rmtweights.methods.THRESHOLD_METHODS`); ``fraction_mp`` and the fitted upper
     edge ``nu_max`` are NaN except for ``modified_mp``. The curve runs over
-    s = 1..k with k from :func:`rmtweights.rmt.bbp.curve_k`, for the trained weights of every layer
-    whose fit is ok (``curve=False``: an empty curve table).
+    s = 1..k with k from :func:`rmtweights.rmt.bbp.curve_k`, for every state and layer whose fit is
+    ok (``curve=False``: an empty curve table).
     """
     fits, spikes, curves = [], [], []
     for state, layer, group in layer_groups(spectra):
@@ -76,10 +79,11 @@ def fit_tables(spectra: pd.DataFrame, methods: Sequence[str], *, alpha: float = 
                     state=state, layer=layer, method=method, index=np.arange(1, s + 1), gamma=result.gammas[:s],
                     theta_hat=result.theta_hat[:s], phi_hat=result.phi_hat[:s], gamma_plus=result.gamma_plus)))
             k = curve_k(result.m, k_fraction, result.gammas.size)
-            if curve and state == "trained" and k >= 1:
+            if curve and k >= 1:
                 rows = ave_w_curve(result.gammas, result.sigma, result.q, result.n, k, beta=beta)
                 rows.insert(0, "method", method)
                 rows.insert(0, "layer", layer)
+                rows.insert(0, "state", state)
                 curves.append(rows)
     fit_frame = pd.DataFrame(fits).reindex(columns=list(FIT_COLUMNS))
     fit_frame = fit_frame.astype({"n": "int64", "m": "int64", "min_nm": "int64"})

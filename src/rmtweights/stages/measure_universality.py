@@ -5,7 +5,9 @@ the nearest-neighbour spacings of the unfolded singular values against the Wigne
 test), the level number variance :math:`\\Sigma^2(l)` against the GOE, and the entries of the
 singular vectors against the Porter–Thomas law. The first two need only the singular values (the
 spectra table); the vectors were tested when the layer was decomposed (rule ``extract_spectra``),
-and their per-layer summary is joined here.
+and their per-layer summary is joined here. The random controls of the pruned layer
+(:data:`rmtweights.controls.DERIVED_CONTROLS`, states of the spectra table for the Ave_w
+correlation) are left out: these tests are about the run's own weights.
 
 References
 ----------
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rmtweights.controls import DERIVED_CONTROLS
 from rmtweights.rmt import universality as uni
 from rmtweights.stages.common import add_run_keys, layer_groups, skipped_reason
 
@@ -48,25 +51,29 @@ def universality_tables(spectra: pd.DataFrame, porter_thomas: pd.DataFrame, *, a
                         ls: Sequence[float] = (0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)) -> dict[str, pd.DataFrame]:
     """Spacing test, spacing histogram and number variance per state and layer ([1]_, Secs. 3–4).
 
-    Computed on the normalised singular values of every layer with a spectrum and at least
-    ``2a + 10`` values (fewer leave too few spacings after the unfolding's window); other layers get a
-    ``summary`` row with ``status`` "skipped" and the reason. The ``summary`` also carries
-    ``pt_rejected_top`` and ``pt_rejected_rest`` from ``porter_thomas`` (the table of rule
-    ``extract_spectra``). Returns frames ``summary``, ``spacings`` and ``number_variance``.
+    Computed on the normalised singular values of every layer with a spectrum whose unfolding leaves
+    at least :data:`rmtweights.rmt.universality.MIN_SPACINGS` spacings (fewer: the KS test cannot tell
+    GOE from Poisson levels; m >= 2a + 1 + 50); other layers get a ``summary`` row with ``status``
+    "skipped" and the reason (:func:`rmtweights.rmt.universality.spacing_test`), and no histogram or
+    number variance. The ``summary`` also carries ``pt_rejected_top`` and ``pt_rejected_rest`` from
+    ``porter_thomas`` (the table of rule ``extract_spectra``), for skipped rows too: the vectors are
+    tested for every layer with a spectrum. Returns frames ``summary``, ``spacings`` and
+    ``number_variance``.
     """
     ls = np.asarray(ls, dtype=float)
     summary, spacings, variance = [], [], []
-    for state, layer, group in layer_groups(spectra):
+    for state, layer, group in layer_groups(spectra[~spectra.state.isin(DERIVED_CONTROLS)]):
         first = group.iloc[0]
         keys = dict(state=state, layer=layer, kind=first.kind, n=int(first.n), m=int(first.m))
         reason = skipped_reason(group)
-        if reason is None and int(first.m) < 2 * a + 10:
-            reason = f"m={int(first.m)} < 2a+10={2 * a + 10}: too few levels to unfold"
         if reason is not None:
             summary.append(dict(keys, status="skipped", reason=reason))
             continue
         levels = group.gamma.to_numpy()  # singular values, unfolded as in App. C of [1]
-        summary.append({**keys, **uni.spacing_test(levels, a=a)})
+        test = uni.spacing_test(levels, a=a)
+        summary.append({**keys, **test})
+        if test["status"] != "ok":
+            continue
         spacings.append(uni.spacing_histogram(levels, a=a).assign(state=state, layer=layer))
         nv = uni.number_variance(uni.unfold(levels, a=a), ls)
         nv["goe"] = uni.goe_number_variance(nv["l"].to_numpy())

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from rmtweights.rmt.universality import MIN_SPACINGS
 from rmtweights.summary.markdown import block, not_run, pct
 from rmtweights.summary.papers import CITATION_001
 from rmtweights.summary.tables import analysed, collect, usable
@@ -49,12 +50,16 @@ def spacings_check(tables: Mapping[str, pd.DataFrame], studies: Mapping[str, Map
         tests = int(pd.to_numeric(rows.passes_5pct_n, errors="coerce").fillna(0).sum())
         passed = int(round(float((pd.to_numeric(rows.passes_5pct_mean, errors="coerce").fillna(0)
                                   * pd.to_numeric(rows.passes_5pct_n, errors="coerce").fillna(0)).sum())))
+        few = frame[(frame.state == state) & frame.reason.astype(str).str.contains("spacings <", regex=False)]
+        untested = int((pd.to_numeric(few.n_seeds, errors="coerce").fillna(0)
+                        - pd.to_numeric(few.passes_5pct_n, errors="coerce").fillna(0)).sum())
+        skipped = f", {untested} with fewer than {MIN_SPACINGS} spacings not tested" if untested else ""
         if tests == 0:
-            parts.append(f"{state}: no test")
+            parts.append(f"{state}: no test{skipped}")
             continue
         chance = rejections_by_chance(tests - passed, tests)
         by_state[state] = chance >= TEST_LEVEL
-        parts.append(f"{state} {passed}/{tests} pass ({pct(passed / tests)})")
+        parts.append(f"{state} {passed}/{tests} pass ({pct(passed / tests)}{skipped})")
     if not by_state:
         return not_run(name, "no layer has enough singular values to unfold")
     fine = [s for s, v in by_state.items() if v]
@@ -83,10 +88,9 @@ def porter_thomas_check(tables: Mapping[str, pd.DataFrame],
         why = ("no study runs the `universality` analysis" if studies and not analysed(studies, "universality")
                else "no Porter–Thomas columns in the universality table")
         return not_run(name, why)
-    ok = usable(frame)
     rates: dict[str, tuple[float, float, int]] = {}
     for state in ("trained", "initial"):
-        rows = ok[ok.state == state]
+        rows = frame[frame.state == state]  # every layer-seed whose vectors were tested, spacing test or not
         out = []
         for part in ("top", "rest"):
             mean = pd.to_numeric(rows[f"pt_rejected_{part}_mean"], errors="coerce")

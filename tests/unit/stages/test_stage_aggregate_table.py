@@ -51,6 +51,18 @@ def test_table2_averages_ok_rows_and_counts_all_seeds():
     assert (row.layer, row.method, row.min_nm) == ("fc1", "bema", 50)
 
 
+def test_table2_pairs_the_ave_w_gap_to_bema_by_seed():
+    # seed 0: bema 0.80, gb 0.70; seed 1: bema 0.60, gb 0.64; seed 2: gb has no Ave_w (s-hat = 0).
+    # Paired gaps 0.10 and 0.04: mean 0.07, largest 0.10, 2 pairs. The unpaired means (0.70 vs 0.67)
+    # would differ by 0.03, and by more if a seed had a value under one method only.
+    gb = pd.DataFrame([_fit(0, 3, 0.70, method="gb"), _fit(1, 5, 0.64, method="gb"), _fit(2, 0, np.nan, method="gb")])
+    fits = pd.concat([_fits(), gb], ignore_index=True)
+    out = aggregate("table2", {"mp_fit": fits}).set_index("method")
+    assert out.loc["gb", "ave_w_gap_bema_mean"] == pytest.approx(0.07, abs=1e-12)
+    assert out.loc["gb", "ave_w_gap_bema_n"] == 2 and out.loc["gb", "ave_w_gap_bema_max"] == pytest.approx(0.10, abs=1e-12)
+    assert out.loc["bema", "ave_w_gap_bema_n"] == 0 and np.isnan(out.loc["bema", "ave_w_gap_bema_max"])
+
+
 def test_training_table_uses_final_epochs():
     out = aggregate("training", {"training": _training({"base": [0.8, 0.9]})}).iloc[0]
     assert out.test_acc_mean == pytest.approx(0.85, abs=1e-15) and out.test_acc_n == 2 and out.n_seeds == 2
@@ -81,13 +93,29 @@ def test_universality_pass_share():
     out = aggregate("universality", {"universality": un}).iloc[0]
     assert out.passes_5pct_mean == pytest.approx(2 / 3, abs=1e-15) and out.passes_5pct_n == 3
     assert out.p_value_mean == pytest.approx(0.27, abs=1e-15)
-    assert out.pt_rejected_rest_mean == pytest.approx(0.1, abs=1e-15)  # seeds 0..2 (ok rows only)
+    # the vectors of a layer with too few spacings were still tested: every seed counts (0, .1, .2, .3)
+    assert out.pt_rejected_rest_mean == pytest.approx(0.15, abs=1e-15) and out.pt_rejected_rest_n == 4
     assert out.status == "partial" and out.reason == "few levels"
 
 
+def test_correlation_by_state_with_the_trained_advantage():
+    def row(seed, state, r, advantage):
+        return {**KEYS, "seed": seed, "layer": "fc2", "state": state, "method": "bema", "reading": "implied", "k": 6,
+                "pearson_r": r, "trained_advantage": advantage, "status": "ok", "reason": ""}
+    corr = pd.DataFrame([row(0, "trained", 0.9, np.nan), row(1, "trained", 0.8, np.nan),
+                         row(0, "gaussian", 0.7, 0.2), row(1, "gaussian", 0.85, -0.05)])
+    out = aggregate("correlation", {"correlation": corr}).set_index("state")
+    assert out.loc["trained", "pearson_r_mean"] == pytest.approx(0.85, abs=1e-15)
+    assert out.loc["trained", "trained_advantage_n"] == 0
+    assert out.loc["gaussian", "trained_advantage_mean"] == pytest.approx(0.075, abs=1e-15)
+    assert out.loc["gaussian", "trained_advantage_sd"] == pytest.approx(np.std([0.2, -0.05], ddof=1), rel=1e-12)
+    assert out.loc["gaussian", "trained_advantage_n"] == 2
+
+
 def test_reason_rows_become_skipped_rows():
-    corr = pd.DataFrame([{**KEYS, "seed": s, "layer": "fc2", "method": "bema", "reading": "fixed", "k": 6,
-                          "pearson_r": r, "status": "ok", "reason": ""} for s, r in ((0, 0.9), (1, 0.8))])
+    corr = pd.DataFrame([{**KEYS, "seed": s, "layer": "fc2", "state": "trained", "method": "bema", "reading": "fixed",
+                          "k": 6, "pearson_r": r, "trained_advantage": np.nan, "status": "ok", "reason": ""}
+                         for s, r in ((0, 0.9), (1, 0.8))])
     external = {**KEYS, "model": "bert", "seed": 0, "reason": "a weights file without an architecture"}
     out = aggregate("correlation", {"correlation": corr}, reason_rows=[external])
     ok = out[out.model == "mlp"].iloc[0]

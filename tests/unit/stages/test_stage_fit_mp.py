@@ -112,16 +112,18 @@ def test_curve_has_2k_rows_per_method_and_equals_ave_w_curve(spectra, k_fraction
     assert k == int(np.floor(k_fraction * M))  # 30 or 15
     assert set(curve.layer) == {"fc1"}  # only the trained layer with a fit; never the skipped head
     assert set(curve.method) == set(THRESHOLD_METHODS)
-    gammas = np.sort(_sv(spectra, "trained", "fc1"))[::-1] / np.sqrt(N)
-    for method in THRESHOLD_METHODS:
-        got = curve[curve.method == method].reset_index(drop=True)
-        assert len(got) == 2 * k  # trained weights only: the initial state adds no rows
-        fit = fits[(fits.state == "trained") & (fits.layer == "fc1") & (fits.method == method)].iloc[0]
-        ref = bbp.ave_w_curve(gammas, fit.sigma, fit.q, N, k, beta=beta)
-        for column in ("s", "reading"):
-            assert got[column].tolist() == ref[column].tolist()
-        for column in ("gamma_plus", "sigma", "ave_w"):
-            np.testing.assert_allclose(got[column], ref[column], rtol=1e-12, equal_nan=True, err_msg=column)
+    assert set(curve.state) == {"trained", "initial"}  # every state has its curve (the controls' too)
+    for state in ("trained", "initial"):
+        gammas = np.sort(_sv(spectra, state, "fc1"))[::-1] / np.sqrt(N)
+        for method in THRESHOLD_METHODS:
+            got = curve[(curve.method == method) & (curve.state == state)].reset_index(drop=True)
+            assert len(got) == 2 * k
+            fit = fits[(fits.state == state) & (fits.layer == "fc1") & (fits.method == method)].iloc[0]
+            ref = bbp.ave_w_curve(gammas, fit.sigma, fit.q, N, k, beta=beta)
+            for column in ("s", "reading"):
+                assert got[column].tolist() == ref[column].tolist()
+            for column in ("gamma_plus", "sigma", "ave_w"):
+                np.testing.assert_allclose(got[column], ref[column], rtol=1e-12, equal_nan=True, err_msg=column)
 
 
 def test_curve_false_gives_an_empty_curve_and_the_same_fits(spectra):

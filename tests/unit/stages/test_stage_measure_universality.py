@@ -19,10 +19,12 @@ LS = (1.0, 2.0, 5.0)
 def spectra() -> pd.DataFrame:
     rng = np.random.default_rng(7)
     trained = [LayerMatrix("fc1", "linear", rng.standard_normal((300, 150)), (150, 300), "spatial", True),
-               LayerMatrix("fc2", "linear", rng.standard_normal((200, 35)), (35, 200), "spatial", True),  # m < 2a+10
+               # m = 75: 44 spacings after the unfolding at a = 15, fewer than MIN_SPACINGS = 50
+               LayerMatrix("fc2", "linear", rng.standard_normal((200, 75)), (75, 200), "spatial", True),
                LayerMatrix("head", "linear", rng.standard_normal((40, 8)), (8, 40), "spatial", True)]  # no spectrum
     initial = [LayerMatrix("fc1", "linear", rng.standard_normal((300, 150)), (150, 300), "spatial", True)]
-    return spectra_tables({"trained": trained, "initial": initial})[0]
+    control = [LayerMatrix("fc1", "linear", rng.standard_normal((300, 150)), (150, 300), "spatial", True)]
+    return spectra_tables({"trained": trained, "initial": initial, "gaussian": control})[0]
 
 
 def _pt_rows(state: str, layer: str, p_values: list[float]) -> pd.DataFrame:
@@ -60,12 +62,15 @@ def test_summary_equals_spacing_test_and_skips(spectra, porter_thomas):
                 assert row[key] == value, key
         assert (row.n, row.m, row.kind) == (300, 150, "linear")
     fc2 = summary[summary.layer == "fc2"].iloc[0]
-    assert fc2.status == "skipped" and fc2.reason == "m=35 < 2a+10=40: too few levels to unfold"
+    assert fc2.status == "skipped" and np.isnan(fc2.p_value) and fc2.n_spacings == 75 - 2 * A - 1
+    assert fc2.reason == ("44 spacings < 50: too few for the KS test to tell GOE from Poisson levels "
+                          "(power below 0.9)")
     head = summary[summary.layer == "head"].iloc[0]
     assert head.status == "skipped" and head.reason.startswith("m=8 <= min_dim=10")
-    # a smaller window admits fc2 (m = 35 >= 2*10 + 10)
+    # a smaller window leaves 54 spacings: fc2 is tested
     smaller = universality_tables(spectra, porter_thomas, a=10, ls=LS)["summary"]
     assert smaller[smaller.layer == "fc2"].status.iloc[0] == "ok"
+    assert "gaussian" not in set(summary.state)  # the Ave_w controls are not the run's weights
 
 
 def test_porter_thomas_fractions_by_hand(spectra, porter_thomas):

@@ -54,15 +54,25 @@ def keys(study, model="mlp", dataset="mnist", variant="base", seed=0):
 # ------------------------------------------------------------------ constructed study tables
 
 
-def correlation_table(r_implied, r_fixed=(-0.6, -0.5, -0.4), model="mlp", dataset="mnist"):
+def correlation_table(r_implied, r_fixed=(-0.6, -0.5, -0.4), model="mlp", dataset="mnist", controls=None):
+    """Per-run correlation rows aggregated as a run does. ``controls``: control -> its implied r per seed
+    (default: every control 0.3 below the trained weights in every seed, so they are beaten)."""
+    if controls is None:
+        controls = {c: [r - 0.3 for r in r_implied] for c in ("initial", "gaussian", "shuffled")}
     rows = []
     for seed, (ri, rf) in enumerate(zip(r_implied, r_fixed)):
-        for method in ("bema", "gb"):
-            for reading, r in (("implied", ri), ("fixed", rf)):
-                rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method=method,
-                                 reading=reading, k=102, pearson_r=r, status="ok", reason=""))
-        rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", method="modified_mp", reading="implied",
-                         k=0, pearson_r=np.nan, status="skipped", reason="modified_mp gives no threshold"))
+        states = {"trained": (ri, rf), **{c: (values[seed], rf) for c, values in controls.items()}}
+        for state, (r_i, r_f) in states.items():
+            for method in ("bema", "gb"):
+                for reading, r in (("implied", r_i), ("fixed", r_f)):
+                    reference = ri if reading == "implied" else rf
+                    rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", state=state, method=method,
+                                     reading=reading, k=102, pearson_r=r,
+                                     trained_advantage=np.nan if state == "trained" else reference - r,
+                                     status="ok", reason=""))
+        rows.append(dict(keys("demo", model, dataset, seed=seed), layer="fc2", state="trained", method="modified_mp",
+                         reading="implied", k=0, pearson_r=np.nan, trained_advantage=np.nan, status="skipped",
+                         reason="modified_mp gives no threshold"))
     return aggregate("correlation", {"correlation": pd.DataFrame(rows)})
 
 
@@ -102,6 +112,22 @@ def compare_table(small=(12, 0.95), large=(4, 0.83)):
                                  test_loss=0.05, seconds=1.0))
     return aggregate("compare_batch_size", {"mp_fit": with_int_counts(pd.DataFrame(fits)),
                                             "training": pd.DataFrame(training)})
+
+
+def lowrank_table(accuracy=None, fraction=0.3):
+    """Per-run low-rank rows over 2 seeds: ``accuracy`` per choice (default: the per-layer rule keeps the
+    dense accuracy within 0.005), ``fraction`` = params / dense params of every truncated network."""
+    accuracy = accuracy or {"dense": 0.98, "bema": 0.974, "gb": 0.972, "best_avew": 0.975}
+    rows = []
+    for seed in range(2):
+        for choice, acc in accuracy.items():
+            frac = 1.0 if choice == "dense" else fraction
+            rows.append(dict(keys("demo", seed=seed), choice=choice, accuracy=acc + 0.002 * seed, params_dense=1000,
+                             params=int(1000 * frac), params_fraction=frac, layers_factorised=0 if frac == 1 else 2,
+                             status="ok", reason=""))
+        rows.append(dict(keys("demo", seed=seed), choice="modified_mp", params_dense=1000, status="skipped",
+                         reason="modified_mp gives no threshold (it fits the shape of the bulk), so no rank to keep"))
+    return aggregate("lowrank", {"lowrank": pd.DataFrame(rows)})
 
 
 def universality_table(trained_pass, initial_pass, pt_trained=(0.5, 0.02), pt_initial=(0.05, 0.03), layers=5):
@@ -178,6 +204,7 @@ def test_full_summary_numbers_beside_the_papers_and_verdicts():
     errors, peche = wigner_tables()
     tables = {"demo/correlation": correlation_table([0.90, 0.92, 0.94]), "demo/table2": table2_table(),
               "batch/compare_batch_size": compare_table(), "demo/universality": universality_table(20, 20),
+              "demo/lowrank": lowrank_table(),
               "spikes/spike_counts": spike_counts, "spikes/spike_growth": spike_growth,
               "sweeps/bbp_table": bbp_comparison(0.003), "sweeps/outlier_error": errors, "sweeps/peche": peche}
     text = summary_markdown(tables, studies=STUDIES, sweeps=SWEEPS)
@@ -210,12 +237,23 @@ def test_full_summary_numbers_beside_the_papers_and_verdicts():
     assert "fc4" not in t2  # not a layer of the paper's Table 2
     assert "within a factor 2 of the paper's in 1 of 1 → reproduced" in t2
     gap = line_of(p000, "BEMA vs GB Ave_w")
-    assert "largest |BEMA − GB| = 0.020" in gap and "over 2 layers" in gap and "→ reproduced" in gap
+    # paired by seed: |0.95 − 0.93| = |0.90 − 0.89| + 0.01 in every seed: largest 0.020, mean 0.015 over 6 pairs
+    assert "largest |BEMA − GB| = 0.020" in gap and "mean 0.015 over 6 layer-seed pairs on 2 layers" in gap
+    assert "→ reproduced" in gap
     # batch size: 64 vs 256 read from the recipe (variant names carry no number)
     batch = line_of(p000, "Batch size")
     assert "batch 64: s-hat 12.5 ± 0.7 (2 seeds), Ave_w 0.955 ± 0.007 (2 seeds)" in batch
     assert "batch 256: s-hat 4.5 ± 0.7 (2 seeds), Ave_w 0.835 ± 0.007 (2 seeds)" in batch
-    assert batch.rstrip().endswith("→ reproduced.")
+    # both variants train 2 epochs: the larger batch takes 4x fewer steps, and the verdict says so
+    assert batch.rstrip().endswith("→ reproduced (confounded with the number of steps: batch 256 at 2 epochs takes "
+                                   "4× fewer SGD steps than batch 64 at 2, and no variant at batch 256 takes as many "
+                                   "as batch 64).")
+    low = line_of(p000, "Whole-network low rank")
+    assert "paper, LeNet on CIFAR-10: BEMA 76.3 %, GB 76.3 %, per layer the method with the higher Ave_w 76.4 % at " \
+           "69.2 % compression; Idelbayev and Carreira-Perpiñán (CVPR 2020): 72.6 % at 32.0 %" in low
+    assert ("demo/mnist/mlp: dense 0.981 ± 0.001 (2 seeds); BEMA 0.975 ± 0.001 (2 seeds) at 70.0 % compression; "
+            "GB 0.973 ± 0.001 (2 seeds) at 70.0 % compression; per-layer rule (higher Ave_w) 0.976 ± 0.001 (2 seeds) "
+            "at 70.0 % compression → reproduced.") in low
     assert "**Verdict (Paper 000): reproduced.**" in p000
 
     # paper 001: 20 of 20 layer-seeds pass in both states; top-10 vectors rejected 50 % vs 2 % for the rest
@@ -255,11 +293,40 @@ def test_correlation_verdict_follows_r(r, kind):
     assert "falls as s grows" not in corr  # a positive fixed-reading r is not described as falling
 
 
+def test_correlation_controls_decide_the_verdict():
+    # the trained r is high (0.92 over 3 seeds) but a Gaussian matrix correlates better in every seed: the
+    # correlation is then no property of the trained weights -> not reproduced
+    trained = [0.90, 0.92, 0.94]
+    beaten = [0.60, 0.62, 0.61]
+    table = correlation_table(trained, controls={"initial": beaten, "gaussian": [0.95, 0.97, 0.98],
+                                                 "shuffled": beaten})
+    corr = line_of(summary_markdown({"demo/correlation": table}, studies=STUDIES), "Ave_w vs keep-top-s accuracy")
+    model = next(line for line in corr.splitlines() if "demo/mnist/mlp (fc2)" in line)
+    assert "→ not reproduced: the Gaussian control correlates better than the trained weights" in model
+    gauss = next(line for line in corr.splitlines() if "control Gaussian" in line)
+    # paired differences -0.05, -0.05, -0.04: mean -0.047, SD 0.0058, t(0.975, 2) = 4.303 -> [-0.061, -0.032]
+    d = np.array([-0.05, -0.05, -0.04])
+    half = 4.302652729911275 * d.std(ddof=1) / np.sqrt(3)
+    assert f"trained − control = {d.mean():.3f} [95 % CI {d.mean() - half:.3f}, {d.mean() + half:.3f}]" in gauss
+    assert gauss.endswith("→ control higher.")
+    assert "control initial weights: r = 0.610 ± 0.010 (3 seeds)" in corr and "→ trained higher." in corr
+    # a control that is higher in one seed and lower in the others: not distinguished -> partly
+    table = correlation_table(trained, controls={"initial": beaten, "gaussian": [0.95, 0.80, 0.82], "shuffled": beaten})
+    corr = line_of(summary_markdown({"demo/correlation": table}, studies=STUDIES), "Ave_w vs keep-top-s accuracy")
+    assert "→ partly: not distinguished from the Gaussian control over seeds" in corr
+    assert "→ not distinguished." in corr
+    # one seed gives no interval: never "reproduced"
+    table = correlation_table([0.9], r_fixed=(-0.2,))
+    corr = line_of(summary_markdown({"demo/correlation": table}, studies=STUDIES), "Ave_w vs keep-top-s accuracy")
+    assert "(1 seed: no interval)" in corr and "→ partly: not distinguished from the initial weights, Gaussian, " \
+                                                 "shuffled controls over seeds" in corr
+
+
 def test_correlation_other_dataset_shows_both_paper_values_and_one_seed_has_no_sd():
     table = correlation_table([0.7], r_fixed=(-0.2,), model="lenet", dataset="fashion_mnist")
     corr = line_of(summary_markdown({"demo/correlation": table}, studies=STUDIES), "Ave_w vs keep-top-s accuracy")
     assert "demo/fashion_mnist/lenet (fc2): r = 0.700 (1 seed); paper LeNet: 0.859 (MNIST), 0.932 (CIFAR-10)" in corr
-    assert "partly: positive but below 0.8" in corr
+    assert "partly: positive but below 0.8; not distinguished" in corr
 
 
 @pytest.mark.parametrize("shift, kind", [(0.0, "reproduced"), (0.015, "partly"), (-0.05, "not reproduced")])
@@ -280,6 +347,37 @@ def test_batch_size_verdict(small, large, kind):
     line = line_of(summary_markdown({"batch/compare_batch_size": compare_table(small, large)}, studies=STUDIES),
                    "Batch size")
     assert f"→ {kind}" in line
+
+
+def test_batch_size_compares_at_equal_steps_and_names_variants_that_share_a_batch_size():
+    # paper.yaml's shape: bs64 and bs256 at 2 epochs, bs256_steps at 8 epochs (as many SGD steps as bs64)
+    studies = {**STUDIES, "batch": {**STUDIES["batch"], "variants": {
+        "small": {"train": {"batch_size": 64}}, "large": {"train": {"batch_size": 256}},
+        "large_steps": {"train": {"batch_size": 256, "epochs": 8}}}}}
+    fits, training = [], []
+    for variant, s_hat, avew in (("small", 12, 0.95), ("large", 4, 0.83), ("large_steps", 14, 0.97)):
+        for seed in range(2):
+            fits.append(fit_rows("batch", variant, seed, "fc1", 784, s_hat, avew, n=1024))
+            training.append(dict(keys("batch", variant=variant, seed=seed), epoch=2, test_acc=0.98, train_acc=0.99,
+                                 test_loss=0.05, seconds=1.0))
+    table = aggregate("compare_batch_size", {"mp_fit": with_int_counts(pd.DataFrame(fits)),
+                                             "training": pd.DataFrame(training)})
+    line = line_of(summary_markdown({"batch/compare_batch_size": table}, studies=studies), "Batch size")
+    # the verdict compares with the equal-steps variant (more spikes, higher Ave_w there: not reproduced)
+    assert "batch 256 (large_steps, 8 epochs): s-hat 14.0" in line
+    assert "compared at equal SGD steps: batch 256 at 8 epochs, batch 64 at 2" in line
+    assert "(also: batch 256 (large, 2 epochs): s-hat 4.0" in line
+    assert "→ not reproduced: neither more spikes nor a higher Ave_w at the small batch." in line
+    assert "confounded" not in line
+
+
+def test_lowrank_collapse_is_shown_and_not_reproduced():
+    # the default study's Fashion-MNIST MLP: 0.862 dense, 0.313 with BEMA everywhere
+    table = lowrank_table({"dense": 0.862, "bema": 0.313, "gb": 0.296, "best_avew": 0.325}, fraction=0.021)
+    low = line_of(summary_markdown({"demo/lowrank": table}, studies=STUDIES), "Whole-network low rank")
+    assert "dense 0.863 ± 0.001 (2 seeds); BEMA 0.314 ± 0.001 (2 seeds) at 97.9 % compression" in low
+    assert "→ not reproduced: the per-layer rule loses 0.537 of the dense accuracy (rule: at most 0.01)." in low
+    assert low.rstrip().endswith("(rule: the per-layer rule within 0.01 of the dense accuracy).")
 
 
 def test_spacing_rejections_beyond_chance_and_porter_thomas_in_the_bulk():
@@ -340,7 +438,8 @@ def test_not_a_number_everywhere_never_prints_nan():
     corr = correlation_table([np.nan] * 3, r_fixed=(np.nan,) * 3)
     corr["status"], corr["reason"] = "skipped", "Ave_w(s) is NaN at every s"
     t2 = table2_table(fc2_shat=0, fc1_shat=0)
-    t2["ave_w_mean"] = np.nan
+    t2["ave_w_mean"] = np.nan  # s-hat = 0 everywhere: no Ave_w, so no paired gap either
+    t2["ave_w_gap_bema_mean"], t2["ave_w_gap_bema_max"], t2["ave_w_gap_bema_n"] = np.nan, np.nan, 0
     growth = pd.DataFrame([dict(method="bema", layer="", status="skipped", reason="no spikes", kappa=np.nan,
                                 c=np.nan)])
     text = summary_markdown({"demo/correlation": corr, "demo/table2": t2, "spikes/spike_growth": growth,
@@ -348,7 +447,7 @@ def test_not_a_number_everywhere_never_prints_nan():
                             studies=STUDIES)
     assert_no_nan(text)
     assert "no r (Ave_w(s) is not-a-number at every s)" in text
-    assert "not comparable: no layer has Ave_w under both BEMA and GB" in text
+    assert "not comparable: no layer has Ave_w under both BEMA and GB in the same seed" in text
     assert "Ave_w undefined (s-hat = 0)" in text
     assert "spikes BEMA: not estimable (no spikes)" in text
 
@@ -396,3 +495,40 @@ def test_growth_verdict_reads_the_interval_not_the_point_estimate(kappa, low, hi
 
     verdict = growth_verdict(kappa, low, high)
     assert verdict.kind == kind and words in verdict.text()
+
+
+def test_heavy_tail_context_shows_p_and_its_se_near_the_level():
+    import inspect
+
+    from rmtweights.rmt.heavytail import fit_heavy_tail
+    from rmtweights.summary.verdicts import HEAVY_TAIL_LEVEL
+
+    assert inspect.signature(fit_heavy_tail).parameters["gof_level"].default == HEAVY_TAIL_LEVEL  # one level
+
+    def row(layer, p, se, verdict):
+        return dict(keys("demo"), state="trained", layer=layer, verdict=verdict, alpha_sv=3.0, alpha_eig=2.0,
+                    gof_p=p, gof_p_se=se, hill_alpha_sv=3.0, status="ok", reason="")
+    # fc1: p = 0.09 ± 0.02, within 2 SE of 0.1; fc2: p = 0.5 ± 0.07, far from it
+    ht = aggregate("heavy_tail", {"heavy_tail": pd.DataFrame([row("fc1", 0.09, 0.02, "inconclusive"),
+                                                                row("fc2", 0.5, 0.07, "heavy_tailed")])})
+    text = summary_markdown({"demo/heavy_tail": ht}, studies=STUDIES)
+    line = next(line for line in text.splitlines() if "Context (heavy tails" in line)
+    assert "1 heavy-tailed, 0 not heavy-tailed, 1 inconclusive" in line
+    assert "within 2 Monte-Carlo SE of the level 0.1" in line and "demo/mnist/mlp fc1 p = 0.090 ± 0.020 (1 seed)" in line
+    assert "fc2 p" not in line
+
+
+def test_spacings_not_tested_are_counted_and_their_vectors_still_count():
+    table = universality_table(20, 20)
+    per_run = []
+    for seed in range(4):  # a small layer: too few spacings, but its vectors were tested
+        for state in ("trained", "initial"):
+            per_run.append(dict(keys("demo", seed=seed), state=state, layer="conv2", ks_stat=np.nan, p_value=np.nan,
+                                pt_rejected_top=1.0, pt_rejected_rest=0.02, status="skipped",
+                                reason="9 spacings < 50: too few for the KS test to tell GOE from Poisson levels"))
+    small = aggregate("universality", {"universality": pd.DataFrame(per_run)})
+    text = block(summary_markdown({"demo/universality": pd.concat([table, small], ignore_index=True)},
+                                  studies=STUDIES), "001")
+    assert "trained 20/20 pass (100 %, 4 with fewer than 50 spacings not tested)" in line_of(text, "Level spacings")
+    # Porter–Thomas over 24 layer-seeds: top (20 x 0.5 + 4 x 1.0) / 24 = 58 %
+    assert "trained: top 10 rejected 58 %, rest 2 % (24 layer-seeds)" in line_of(text, "Porter–Thomas")
