@@ -162,7 +162,7 @@ def seed_streams(seed: int) -> dict[str, int]:
 
 
 def init_model(model_name: str, model_kwargs: Mapping[str, Any] | None, input_shape: Sequence[int],
-               num_classes: int, seed: int) -> nn.Sequential:
+               num_classes: int, seed: int) -> nn.Module:
     """Build ``model_name`` on the CPU with Glorot-uniform weights and zero biases [4]_ drawn from ``seed``.
 
     The weights come from :func:`rmtweights.models.glorot_init_` with

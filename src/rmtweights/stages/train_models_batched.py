@@ -1,6 +1,6 @@
 """Rule ``train_models_batched``: train every seed of a run group in one process, as one stacked model.
 
-Same numbers as rule ``train_model`` seed by seed (:func:`rmtweights.train.train_seeds_batched`);
+Same numbers as rule ``train_model`` seed by seed (:func:`rmtweights.train_batched.train_seeds_batched`);
 each seed's checkpoints go to its own run folder.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from rmtweights import data, train
+from rmtweights import data, train_batched, train_common
 from rmtweights.stages.common import RUN_COLUMNS, add_run_keys, run_key
 
 __all__ = ["train_models_batched"]
@@ -29,7 +29,8 @@ def train_models_batched(dataset: Mapping[str, Any], summary: Mapping[str, Any],
     metrics prefixed with its run keys, in seed order.
     """
     splits = data.load_prepared(dataset, summary)
-    metrics = train.train_seeds_batched(model["arch"], model["kwargs"], splits, train.TrainConfig(**recipe),
-                                        list(seeds), list(model_dirs), log=log)
+    metrics = train_batched.train_seeds_batched(model["arch"], model["kwargs"], splits,
+                                                train_common.TrainConfig(**recipe), list(seeds), list(model_dirs),
+                                                log=log)
     group = {key: run_key(group_keys, key) for key in RUN_COLUMNS if key != "seed"}
     return [add_run_keys(frame, {**group, "seed": seed}) for seed, frame in zip(seeds, metrics)]
