@@ -1,4 +1,5 @@
-"""The ``rmtweights`` command: ``rmtweights analyze PATH [-o table.parquet]`` analyses one weights file.
+"""The ``rmtweights`` command: ``rmtweights analyze PATH [-o table.parquet]`` analyses one weights file;
+``rmtweights plan CONFIG [--layers] [--csv]`` shows what a workflow config will run.
 
 Prints one line per layer and method (sigma-hat, threshold, s-hat, Ave_w, power-law exponent and
 verdict) and, with ``-o``, writes the full table of :func:`rmtweights.api.analyze_model` (Parquet, or
@@ -44,12 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--include", action="append", help="regular expression on tensor names to keep (repeatable)")
     analyze.add_argument("--exclude", action="append", help="regular expression on tensor names to drop (repeatable)")
     analyze.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+    planned = sub.add_parser("plan", help="what a config will run: recipes, layers, jobs, cost",
+                             description="Show what a workflow config will run before it runs: one row per run "
+                                         "group with the resolved training recipe, the jobs per rule and an "
+                                         "estimate of CPU time and disk (rmtweights.plan_report).")
+    planned.add_argument("config", help="a config file (e.g. config/paper.yaml)")
+    planned.add_argument("--layers", action="store_true", help="one row per analysed layer with its matrix n x m")
+    planned.add_argument("--csv", action="store_true", help="the table alone, as CSV")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (1 with a one-line message for bad input)."""
     args = _parser().parse_args(argv)
+    if args.command == "plan":
+        return _plan(args)
     import pandas as pd
 
     from rmtweights.api import analyze_model
@@ -72,4 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             io.write_parquet(table, args.output)
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 40):
         print(table[[c for c in SHOWN if c in table]].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    """``rmtweights plan CONFIG``: :func:`rmtweights.plan_report.report` to stdout."""
+    from rmtweights.config import ConfigError
+    from rmtweights.plan_report import report
+
+    try:
+        sys.stdout.write(report(args.config, layers=args.layers, csv=args.csv))
+    except (ConfigError, FileNotFoundError, ValueError) as err:
+        print(f"rmtweights plan: {err}", file=sys.stderr)
+        return 1
     return 0

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from rmtweights import data, train
+from rmtweights.train_common import TrainConfig
 from rmtweights.stages.common import add_run_keys, run_key
 
 __all__ = ["train_model"]
@@ -25,10 +26,10 @@ def train_model(dataset: Mapping[str, Any], summary: Mapping[str, Any], model: M
     """Train the run ``run_keys`` (its seed drives initialisation and data order) into ``model_dir``.
 
     ``dataset`` and ``summary``: the data set's params and the summary rule ``prepare_dataset`` wrote;
-    ``model``: ``arch`` and ``kwargs``; ``recipe``: the fields of :class:`rmtweights.train.TrainConfig`.
+    ``model``: ``arch`` and ``kwargs``; ``recipe``: the fields of :class:`rmtweights.train_common.TrainConfig`.
     Returns the per-epoch metrics prefixed with the run keys.
     """
     splits = data.load_prepared(dataset, summary)
-    metrics = train.train_model(model["arch"], model["kwargs"], splits, train.TrainConfig(**recipe),
+    metrics = train.train_model(model["arch"], model["kwargs"], splits, TrainConfig(**recipe),
                                 run_key(run_keys, "seed"), model_dir, log=log)
     return add_run_keys(metrics, run_keys)

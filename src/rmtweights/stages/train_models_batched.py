@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from rmtweights import data, train_batched, train_common
+from rmtweights import data
+from rmtweights.train_batched import train_seeds_batched
+from rmtweights.train_common import TrainConfig
 from rmtweights.stages.common import RUN_COLUMNS, add_run_keys, run_key
 
 __all__ = ["train_models_batched"]
@@ -29,8 +31,7 @@ def train_models_batched(dataset: Mapping[str, Any], summary: Mapping[str, Any],
     metrics prefixed with its run keys, in seed order.
     """
     splits = data.load_prepared(dataset, summary)
-    metrics = train_batched.train_seeds_batched(model["arch"], model["kwargs"], splits,
-                                                train_common.TrainConfig(**recipe), list(seeds), list(model_dirs),
-                                                log=log)
+    metrics = train_seeds_batched(model["arch"], model["kwargs"], splits, TrainConfig(**recipe),
+                                        list(seeds), list(model_dirs), log=log)
     group = {key: run_key(group_keys, key) for key in RUN_COLUMNS if key != "seed"}
     return [add_run_keys(frame, {**group, "seed": seed}) for seed, frame in zip(seeds, metrics)]
