@@ -136,15 +136,20 @@ def read_npz(path: str | os.PathLike, classes: int | None = None) -> Arrays:
     return check_arrays(*arrays, where=str(path), num_classes=classes)
 
 
-def _image_array(image, size: Sequence[int] | None, channels: int | None, where: str) -> np.ndarray:
-    """A PIL image as a C x H x W array (uint8 for 8-bit images), converted and resized as asked."""
-    from PIL import Image
+def _resized(image: np.ndarray, size: Sequence[int] | None) -> np.ndarray:
+    """A C x H x W array resized to ``size = (H, W)`` (bilinear, antialiased; uint8 stays uint8)."""
+    if size is None or tuple(image.shape[1:]) == (int(size[0]), int(size[1])):
+        return image
+    import torch
 
-    if channels is not None:
-        image = image.convert("L" if channels == 1 else "RGB")
-    if size is not None and image.size != (int(size[1]), int(size[0])):
-        image = image.resize((int(size[1]), int(size[0])), Image.BILINEAR)
-    array = np.asarray(image)
+    tensor = torch.from_numpy(np.ascontiguousarray(image)).to(torch.float32)[None]
+    out = torch.nn.functional.interpolate(tensor, size=(int(size[0]), int(size[1])), mode="bilinear",
+                                          align_corners=False, antialias=True)[0].numpy()
+    return np.clip(np.round(out), 0, 255).astype(np.uint8) if image.dtype == np.uint8 else out.astype(image.dtype)
+
+
+def _as_chw(array: np.ndarray, where: str) -> np.ndarray:
+    """An H x W or H x W x C picture (Pillow's layout) as C x H x W."""
     if array.ndim == 2:
         return array[None]
     if array.ndim == 3:
@@ -152,10 +157,31 @@ def _image_array(image, size: Sequence[int] | None, channels: int | None, where:
     raise DataError(f"{where}: an image of shape {array.shape}")
 
 
-def _folder_split(root: Path, split: str, classes: Sequence[str] | None, size: Sequence[int],
-                  channels: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _pil_array(image, size: Sequence[int] | None, channels: int | None) -> np.ndarray:
+    """A Pillow image as a C x H x W array, converted to ``channels`` (1: grey, 3: RGB) and resized to
+    ``size = (H, W)`` (bilinear) where asked."""
+    from PIL import Image
+
+    if channels is not None:
+        image = image.convert("L" if channels == 1 else "RGB")
+    if size is not None and image.size != (int(size[1]), int(size[0])):
+        image = image.resize((int(size[1]), int(size[0])), Image.Resampling.BILINEAR)
+    return _as_chw(np.asarray(image), "image")
+
+
+def _read_image(path: Path, size: Sequence[int], channels: int) -> np.ndarray:
+    """One image file as a ``channels x H x W`` uint8 array of ``size``."""
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with Image.open(path) as image:
+            return _pil_array(image, size, channels)
+    except (UnidentifiedImageError, OSError) as err:
+        raise DataError(f"image folder: {path} is not a readable image ({err})") from err
+
+
+def _folder_split(root: Path, split: str, classes: Sequence[str] | None, size: Sequence[int],
+                  channels: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     folder = root / split
     if not folder.is_dir():
         raise DataError(f"image folder {root}: no {split}/ folder (expected {split}/<class>/<image files>)")
@@ -172,13 +198,8 @@ def _folder_split(root: Path, split: str, classes: Sequence[str] | None, size: S
     for label, name in enumerate(classes):
         files = sorted(p for p in (folder / name).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) \
             if (folder / name).is_dir() else []
-        for file in files:
-            try:
-                with Image.open(file) as image:
-                    images.append(_image_array(image, size, channels, str(file)))
-            except (UnidentifiedImageError, OSError) as err:
-                raise DataError(f"image folder: {file} is not a readable image ({err})") from err
-            labels.append(label)
+        images += [_read_image(file, size, channels) for file in files]
+        labels += [label] * len(files)
     if not images:
         raise DataError(f"image folder {folder}: no images (suffixes {', '.join(IMAGE_SUFFIXES)}) in its class folders")
     return np.stack(images), np.asarray(labels, dtype=np.int64), list(classes)
@@ -223,11 +244,11 @@ def _torchvision_arrays(dataset, size: Sequence[int] | None, where: str) -> tupl
     images, targets = [], []
     for index in range(len(dataset)):
         image, target = dataset[index]
-        if hasattr(image, "convert"):  # a PIL image
-            images.append(_image_array(image, size, None, where))
-        else:
+        if hasattr(image, "convert"):  # a Pillow image
+            images.append(_pil_array(image, size, None))
+        else:  # a tensor or array, C x H x W
             array = np.asarray(image)
-            images.append(array[None] if array.ndim == 2 else array)
+            images.append(_resized(array[None] if array.ndim == 2 else array, size))
         targets.append(int(target))
     if not images:
         return np.zeros((0, 1, 1, 1), np.uint8), np.zeros(0, np.int64)

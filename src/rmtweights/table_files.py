@@ -56,14 +56,20 @@ def _missing(value: Any) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(float(value))
 
 
-def _decimals(values: pd.Series) -> int:
-    """Decimals giving three significant digits of the column's largest finite magnitude (0 to 6)."""
+def _finite(values: pd.Series) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    numbers = np.abs(numbers[np.isfinite(numbers)])
+    return np.abs(numbers[np.isfinite(numbers)])
+
+
+def _decimals(values: pd.Series, spread: pd.Series | None = None) -> int:
+    """Decimals giving three significant digits of the column's largest finite magnitude (0 to 6); none
+    when the column (and its SD column ``spread``) holds whole numbers only (counts stay whole)."""
+    numbers = _finite(values)
+    both = numbers if spread is None else np.concatenate([numbers, _finite(spread)])
+    if np.all(both == np.round(both)):
+        return 0
     if not numbers.size or numbers.max() == 0:
-        return 0 if numbers.size and np.all(numbers == np.round(numbers)) else 2
-    if np.all(numbers == np.round(numbers)):
-        return 0  # whole numbers (counts) stay whole
+        return 2
     return int(np.clip(2 - math.floor(math.log10(numbers.max())), 0, 6))
 
 
@@ -100,7 +106,7 @@ def markdown_view(frame: pd.DataFrame) -> str:
         base = column[: -len("_mean")] if column.endswith("_mean") else None
         if base is not None:
             sd, count = f"{base}_sd", f"{base}_n"
-            decimals = _decimals(frame[column])
+            decimals = _decimals(frame[column], frame[sd] if sd in columns else None)
             means = [_number(v, decimals) for v in frame[column]]
             sds = [_number(v, decimals) for v in frame[sd]] if sd in columns else [MISSING] * len(frame)
             counts = frame[count].tolist() if count in columns else [None] * len(frame)
