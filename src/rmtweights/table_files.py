@@ -6,8 +6,8 @@ is for reading, so it is narrower and rounder:
 * ``<value>_mean``, ``<value>_sd`` and ``<value>_n`` become one column ``<value>`` reading ``mean ± SD``
   (the SD with the mean's decimals), followed by ``(k of n seeds)`` where only k of the row's n seeds
   have a value; a lone ``<value>_mean`` becomes ``<value>``;
-* numbers have a fixed number of decimals per column, enough for three significant digits of the
-  column's largest value (``0.0260 ± 0.0001``, never ``2.6e-02 ± 7.4e-05``);
+* numbers are written in fixed notation with three significant digits, an SD with the decimals of its mean
+  (``0.0260 ± 0.0001``, never ``2.6e-02 ± 7.4e-05``); columns of whole numbers stay whole;
 * a missing value is a dash, ``–``, whatever its type (NaN, ``<NA>``, None);
 * run-key columns (``study``, ``dataset``, ``model``, ``variant``) that hold one value in every row are
   left out and named in a line above the table;
@@ -56,21 +56,21 @@ def _missing(value: Any) -> bool:
     return isinstance(value, float | np.floating) and math.isnan(float(value))
 
 
-def _finite(values: pd.Series) -> np.ndarray:
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return np.abs(numbers[np.isfinite(numbers)])
+def _whole(*columns: pd.Series) -> bool:
+    """True when every finite value of the columns is a whole number (counts stay whole)."""
+    for column in columns:
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        numbers = numbers[np.isfinite(numbers)]
+        if not np.all(numbers == np.round(numbers)):
+            return False
+    return True
 
 
-def _decimals(values: pd.Series, spread: pd.Series | None = None) -> int:
-    """Decimals giving three significant digits of the column's largest finite magnitude (0 to 6); none
-    when the column (and its SD column ``spread``) holds whole numbers only (counts stay whole)."""
-    numbers = _finite(values)
-    both = numbers if spread is None else np.concatenate([numbers, _finite(spread)])
-    if np.all(both == np.round(both)):
-        return 0
-    if not numbers.size or numbers.max() == 0:
-        return 2
-    return int(np.clip(2 - math.floor(math.log10(numbers.max())), 0, 6))
+def _decimals(value: Any, whole: bool) -> int:
+    """Decimals for three significant digits of ``value`` in fixed notation (0 to 6); none for whole columns."""
+    if whole or _missing(value) or not math.isfinite(float(value)) or float(value) == 0:
+        return 0 if whole else 2
+    return int(np.clip(2 - math.floor(math.log10(abs(float(value)))), 0, 6))
 
 
 def _number(value: Any, decimals: int) -> str:
@@ -106,13 +106,14 @@ def markdown_view(frame: pd.DataFrame) -> str:
         base = column[: -len("_mean")] if column.endswith("_mean") else None
         if base is not None:
             sd, count = f"{base}_sd", f"{base}_n"
-            decimals = _decimals(frame[column], frame[sd] if sd in columns else None)
-            means = [_number(v, decimals) for v in frame[column]]
-            sds = [_number(v, decimals) for v in frame[sd]] if sd in columns else [MISSING] * len(frame)
+            spreads = frame[sd] if sd in columns else pd.Series([None] * len(frame), index=frame.index)
+            whole = _whole(frame[column], spreads)
             counts = frame[count].tolist() if count in columns else [None] * len(frame)
             seeds = frame["n_seeds"].tolist() if "n_seeds" in columns else [None] * len(frame)
             texts = []
-            for mean, spread, n, total in zip(means, sds, counts, seeds):
+            for value, sd_value, n, total in zip(frame[column], spreads, counts, seeds):
+                decimals = _decimals(value, whole)  # the SD with the mean's decimals
+                mean, spread = _number(value, decimals), _number(sd_value, decimals)
                 text = mean if mean == MISSING or spread == MISSING else f"{mean} ± {spread}"
                 if mean != MISSING and not _missing(n) and not _missing(total) and int(n) < int(total):
                     text += f" ({int(n)} of {int(total)} seeds)"
@@ -120,8 +121,8 @@ def markdown_view(frame: pd.DataFrame) -> str:
             cells[base] = texts
             done |= {column, sd, count}
         elif _is_numeric(frame[column]):
-            decimals = _decimals(frame[column])
-            cells[column] = [_number(v, decimals) for v in frame[column]]
+            whole = _whole(frame[column])
+            cells[column] = [_number(v, _decimals(v, whole)) for v in frame[column]]
         else:
             cells[column] = [_number(v, 0) if isinstance(v, bool | np.bool_) else _text(v) for v in frame[column]]
     order = [c for c in cells if c not in LAST] + [c for c in LAST if c in cells]

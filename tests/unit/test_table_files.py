@@ -56,3 +56,9 @@ def test_whole_numbers_stay_whole_and_booleans_read_yes_or_no():
 def test_a_whole_mean_with_a_fractional_sd_keeps_decimals():
     frame = pd.DataFrame({"s_hat_mean": [2.0, 4.0], "s_hat_sd": [0.7071, 0.0], "s_hat_n": [2, 2], "n_seeds": [2, 2]})
     assert [row[0] for row in rows(markdown_view(frame))[2:]] == ["2.00 ± 0.71", "4.00 ± 0.00"]
+
+
+def test_each_value_keeps_three_significant_digits_whatever_the_columns_range():
+    frame = pd.DataFrame({"params_fraction_mean": [1.0, 0.02143], "params_fraction_sd": [0.0, 0.00046],
+                          "params_fraction_n": [2, 2], "n_seeds": [2, 2]})
+    assert [row[0] for row in rows(markdown_view(frame))[2:]] == ["1.00 ± 0.00", "0.0214 ± 0.0005"]
