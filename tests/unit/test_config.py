@@ -276,29 +276,27 @@ def test_files_of_your_own_model_and_data_resolve_against_the_config_files_folde
     assert cfg["models"]["pkg"]["factory"] == "mypackage.nets:build" and "factory" not in cfg["models"]["mlp"]
 
 
-@pytest.mark.parametrize("spec,needle", [
-    ({"kwargs": {}}, "config error at models.net: needs one of arch, factory"),
-    ({"arch": "mlp", "factory": "net.py:build"}, "config error at models.net"),
-    ({"factory": "net.py"}, "models.net.factory: 'net.py' does not match"),
-    ({"factory": "net.py:build", "init": "kaiming"}, "models.net.init: 'kaiming' is not one of ['own', 'glorot']"),
-])
-def test_a_model_is_an_arch_or_a_factory(spec, needle):
-    config = _config()
-    config["models"]["net"] = spec
-    message = _error(config)
-    _assert_short(message)
-    assert needle in message, message
+OWN_SPECS = [
+    # a model is an arch or a factory
+    ("models", "net", {"kwargs": {}}, "config error at models.net: needs one of arch, factory"),
+    ("models", "net", {"arch": "mlp", "factory": "net.py:build"}, "config error at models.net"),
+    ("models", "net", {"factory": "net.py"}, "models.net.factory: 'net.py' does not match"),
+    ("models", "net", {"factory": "net.py:build", "init": "kaiming"},
+     "models.net.init: 'kaiming' is not one of ['own', 'glorot']"),
+    # a data set of your own names its files
+    ("datasets", "mine", {"source": "npz"}, "config error at datasets.mine: 'path' is a required property"),
+    ("datasets", "mine", {"source": "imagefolder", "path": "pics"},
+     "config error at datasets.mine: 'size' is a required property"),
+    ("datasets", "mine", {"source": "torchvision"}, "config error at datasets.mine: 'name' is a required property"),
+    ("datasets", "mine", {"source": "npz", "path": "x.npz", "classes": 1},
+     "datasets.mine.classes: 1 is less than the minimum of 2"),
+]
 
 
-@pytest.mark.parametrize("spec,needle", [
-    ({"source": "npz"}, "config error at datasets.mine: 'path' is a required property"),
-    ({"source": "imagefolder", "path": "pics"}, "config error at datasets.mine: 'size' is a required property"),
-    ({"source": "torchvision"}, "config error at datasets.mine: 'name' is a required property"),
-    ({"source": "npz", "path": "x.npz", "classes": 1}, "datasets.mine.classes: 1 is less than the minimum of 2"),
-])
-def test_a_dataset_of_your_own_names_its_files(spec, needle):
+@pytest.mark.parametrize("section,name,spec,needle", OWN_SPECS, ids=[n for _, _, _, n in OWN_SPECS])
+def test_models_and_data_of_your_own_are_checked_with_short_messages(section, name, spec, needle):
     config = _config()
-    config["datasets"]["mine"] = spec
+    config[section][name] = spec
     message = _error(config)
     _assert_short(message)
     assert needle in message, message

@@ -164,3 +164,8 @@ def test_file_fingerprint_is_that_of_the_code(tmp_path):
     assert file_fingerprint(path) != first
     with pytest.raises(FileNotFoundError, match="no file"):
         file_fingerprint(tmp_path / "missing.py")
+
+
+def test_the_factory_loader_is_code_of_the_rules_that_build_models_only(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "factory.py", "    shape = tuple(int(s) for s in input_shape)")
+    assert changed == {"train_model", "train_models_batched", "evaluate_pruning", "import_model"}
