@@ -5,9 +5,9 @@ Both training loops (:func:`rmtweights.train.train_model`,
 ``init.pt`` (the initial weights, before any step: paper 001 compares spectra before and after
 training), ``last.pt`` (rewritten after every epoch, removed once ``final.pt`` holds the same state) and
 ``final.pt`` (written once at the end; the workflow's declared output). So a finished run keeps two
-checkpoints, and only an interrupted one a ``last.pt`` to resume from. All three hold the same keys (:data:`CHECKPOINT_KEYS`), are written
-atomically by :func:`rmtweights.io.save_checkpoint` and load with ``weights_only=True``
-(:func:`rmtweights.io.load_checkpoint`). A compatible ``last.pt`` is resumed
+checkpoints, and only an interrupted one a ``last.pt`` to resume from. All three hold the same keys
+(:data:`CHECKPOINT_KEYS`), are written atomically by :func:`rmtweights.io.save_checkpoint` and load with
+``weights_only=True`` (:func:`rmtweights.io.load_checkpoint`). A compatible ``last.pt`` is resumed
 (:func:`try_resume`); :func:`load_trained_model` rebuilds the network of any of the three.
 """
 
