@@ -6,9 +6,10 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io
+from rmtweights import io, table_files
 from rmtweights.stages.aggregate_table import aggregate
 
 frames = {name: io.read_parquets(snakemake.input[name]) for name in snakemake.input.keys()}
-table = aggregate(snakemake.params.table, frames, reason_rows=snakemake.params.reason_rows)
-io.write_table(table, snakemake.output.parquet, csv=snakemake.output.csv, markdown=snakemake.output.markdown)
+table = aggregate(snakemake.params.table, frames, reason_rows=snakemake.params.reason_rows,
+                  layer=snakemake.params.layer)
+table_files.write_table(table, snakemake.output.parquet, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

@@ -6,8 +6,8 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io
+from rmtweights import table_files
 from rmtweights.stages.compute_bbp_table import compute_bbp_table
 
 table = compute_bbp_table(snakemake.params.bbp, alpha=snakemake.params.alpha)
-io.write_table(table, snakemake.output.table, csv=snakemake.output.csv, markdown=snakemake.output.markdown)
+table_files.write_table(table, snakemake.output.table, csv=snakemake.output.csv, markdown=snakemake.output.markdown)

@@ -6,12 +6,12 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io
+from rmtweights import io, table_files
 from rmtweights.stages.summarise_wigner_outliers import summarise_wigner_outliers
 
 out = snakemake.output
 errors, peche, fig = summarise_wigner_outliers(io.read_parquet(snakemake.input.outliers),
                                                io.read_parquet(snakemake.input.peche))
-io.write_table(errors, out.errors, csv=out.errors_csv, markdown=out.errors_md)
-io.write_table(peche, out.peche, csv=out.peche_csv, markdown=out.peche_md)
+table_files.write_table(errors, out.errors, csv=out.errors_csv, markdown=out.errors_md)
+table_files.write_table(peche, out.peche, csv=out.peche_csv, markdown=out.peche_md)
 io.save_figure(fig, out.png, out.pdf)

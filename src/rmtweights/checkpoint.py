@@ -3,10 +3,11 @@
 Both training loops (:func:`rmtweights.train.train_model`,
 :func:`rmtweights.train_batched.train_seeds_batched`) write into a run's checkpoint folder
 ``init.pt`` (the initial weights, before any step: paper 001 compares spectra before and after
-training), ``last.pt`` (rewritten after every epoch) and ``final.pt`` (written once at the end; the
-workflow's declared output). All three hold the same keys (:data:`CHECKPOINT_KEYS`), are written
-atomically by :func:`rmtweights.io.save_checkpoint` and load with ``weights_only=True``
-(:func:`rmtweights.io.load_checkpoint`). A compatible ``last.pt`` is resumed
+training), ``last.pt`` (rewritten after every epoch, removed once ``final.pt`` holds the same state) and
+``final.pt`` (written once at the end; the workflow's declared output). So a finished run keeps two
+checkpoints, and only an interrupted one a ``last.pt`` to resume from. All three hold the same keys
+(:data:`CHECKPOINT_KEYS`), are written atomically by :func:`rmtweights.io.save_checkpoint` and load with
+``weights_only=True`` (:func:`rmtweights.io.load_checkpoint`). A compatible ``last.pt`` is resumed
 (:func:`try_resume`); :func:`load_trained_model` rebuilds the network of any of the three.
 """
 
@@ -139,11 +140,13 @@ def try_resume(path: Path, model_name: str, model_kwargs: Mapping[str, Any], dat
 
 
 def load_trained_model(checkpoint: str | os.PathLike | Mapping[str, Any], *,
-                       device: str | torch.device = "cpu") -> nn.Sequential:
+                       device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild the model stored in a checkpoint (path or loaded dict) and load its weights, in ``eval()`` mode.
 
     Uses the stored ``model_name``, ``model_kwargs``, ``input_shape`` and ``num_classes`` with
-    :func:`rmtweights.models.build_model`; works for ``init.pt``, ``last.pt`` and ``final.pt``.
+    :func:`rmtweights.models.build_model`; works for ``init.pt``, ``last.pt`` and ``final.pt``. A model of
+    your own (``model_name`` ``"factory"``) is built by its factory file again, which must be the one it
+    was trained with (same code fingerprint, :func:`rmtweights.factory.build_factory_model`).
     """
     state = io.load_checkpoint(checkpoint) if isinstance(checkpoint, str | os.PathLike) else checkpoint
     missing = [key for key in ("model_name", "model_kwargs", "input_shape", "num_classes", "model_state")

@@ -132,7 +132,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
                 raise ConfigError(f"config error at studies.{study}.{key}: {unknown} not defined under "
                                   f"`{key}:` (defined: {sorted(known)})")
         if spec["sweep"] == "spike_count":
-            archs = {cfg["models"][name]["arch"] for name in spec["models"]}
+            archs = {cfg["models"][name].get("arch", "factory") for name in spec["models"]}  # arch xor factory
             if archs != {"spike_mlp"}:
                 raise ConfigError(f"config error at studies.{study}.sweep: spike_count trains spike_mlp only, "
                                   f"but the study's models are {sorted(archs)}")
@@ -180,8 +180,11 @@ def _check_slices(cfg: Mapping[str, Any]) -> None:
                           "which always run the universality tests; use spatial or flatten")
 
 
-#: Keys of an ``external`` model spec that name files, resolved against the config file's folder.
-PATH_KEYS: tuple[str, ...] = ("weights", "checkpoint")
+#: Keys that name files, per section of the config, resolved against the config file's folder: the weights
+#: and checkpoints of ``external`` specs, the files and folders of ``datasets`` (npz, imagefolder) and the
+#: factory files of ``models`` (the file part of ``"path/to/file.py:function"``).
+PATH_KEYS: dict[str, tuple[str, ...]] = {"external": ("weights", "checkpoint"), "datasets": ("path",),
+                                         "models": ("factory",)}
 
 
 def config_folder(given: Sequence[str | os.PathLike], default: str | os.PathLike) -> Path:
@@ -191,19 +194,36 @@ def config_folder(given: Sequence[str | os.PathLike], default: str | os.PathLike
     return Path(given[-1] if given else default).parent
 
 
+def _specs(cfg: Mapping[str, Any], section: str) -> Iterable[dict[str, Any]]:
+    """The specs of a config section that may hold file keys (``external`` nests one level deeper)."""
+    if section == "external":
+        return [spec for models in cfg.get("external", {}).values() for spec in models.values()]
+    return list(cfg.get(section, {}).values())
+
+
 def resolve_paths(cfg: dict[str, Any], folder: str | os.PathLike, workdir: str | os.PathLike = ".") -> dict[str, Any]:
-    """Rewrite, in place, every relative file path of the config (:data:`PATH_KEYS` of ``external`` specs)
-    from the config file's ``folder`` to the working directory ``workdir``, where the jobs run.
+    """Rewrite, in place, every relative file path of the config (:data:`PATH_KEYS`) from the config file's
+    ``folder`` to the working directory ``workdir``, where the jobs run.
 
     A path written in a config file means the same file wherever Snakemake runs (``--directory``), and
     the rewritten path stays relative, so moving the whole project reruns nothing. Absolute paths are
-    kept. Returns ``cfg``.
+    kept; so are factories named as an importable module (``"package.module:function"``). Returns ``cfg``.
     """
     base, work = Path(folder).absolute(), Path(workdir).absolute()
-    for models in cfg.get("external", {}).values():
-        for spec in models.values():
-            for key in PATH_KEYS:
+
+    def resolve(path: str) -> str:
+        return os.path.relpath(os.path.normpath(base / path), work)
+
+    for section, keys in PATH_KEYS.items():
+        for spec in _specs(cfg, section):
+            for key in keys:
                 value = spec.get(key)
-                if isinstance(value, str) and value and not os.path.isabs(value):
-                    spec[key] = os.path.relpath(os.path.normpath(base / value), work)
+                if not isinstance(value, str) or not value:
+                    continue
+                if key == "factory":  # only the file part of "file.py:function"
+                    where, colon, function = value.rpartition(":")
+                    if colon and where.endswith(".py") and not os.path.isabs(where):
+                        spec[key] = f"{resolve(where)}:{function}"
+                elif not os.path.isabs(value):
+                    spec[key] = resolve(value)
     return cfg

@@ -17,7 +17,12 @@ Sources, tried in this order for the real data sets:
    ``data_dir`` and they are read by the same parsers.
 
 A data set found nowhere raises :class:`DatasetNotFoundError`, which lists every folder searched
-and the three ways to provide the files. The IDX and CIFAR formats are parsed with NumPy here
+and the three ways to provide the files.
+
+Data sets of your own (:mod:`rmtweights.data_sources`): ``npz`` (one ``.npz`` file of four arrays),
+``imagefolder`` (``train/<class>/`` and ``test/<class>/`` folders of images) and ``torchvision`` (any
+class of ``torchvision.datasets``). Every data set passes :func:`rmtweights.data_sources.check_arrays`
+before it is normalised: bad data stops with a message naming the file and the array. The IDX and CIFAR formats are parsed with NumPy here
 rather than through torchvision's dataset classes, so any folder holding the files works.
 
 This module reads the data files; it writes nothing itself (only ``download=True`` lets
@@ -58,6 +63,7 @@ __all__ = [
     "DEBIAN_FASHION_MNIST_DIR",
     "DatasetNotFoundError",
     "DatasetSplits",
+    "SOURCE_OPTIONS",
     "SYNTHETIC_DEFAULTS",
     "iterate_minibatches",
     "summarize",
@@ -70,7 +76,11 @@ __all__ = [
     "read_idx_dataset",
 ]
 
-DATASETS: tuple[str, ...] = ("mnist", "fashion_mnist", "cifar10", "synthetic")
+DATASETS: tuple[str, ...] = ("mnist", "fashion_mnist", "cifar10", "synthetic", "npz", "imagefolder", "torchvision")
+
+#: Keys of a workflow's dataset params that each source of your own reads (:func:`load_spec`).
+SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {"npz": ("path", "classes"), "imagefolder": ("path", "size", "channels"),
+                                              "torchvision": ("torchvision", "kwargs", "size", "classes")}
 
 #: Where Debian's ``dataset-fashion-mnist`` package installs the gzipped IDX files.
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -116,7 +126,7 @@ class DatasetSplits:
         ``(C, H, W)`` of one image, also when the tensors were flattened.
     num_classes : int
     name : str
-        The requested data set name (one of :data:`DATASETS`).
+        The requested data set source (one of :data:`DATASETS`).
     mean, std : tuple of float
         Per-channel training statistics used for ``normalize="channel"`` (raw pixel units);
         empty for other normalisations.
@@ -154,12 +164,18 @@ def load_dataset(
     flatten: bool = False,
     download: bool = False,
     normalize: str = "channel",
+    path: str | os.PathLike | None = None,
+    classes: int | None = None,
+    size: tuple[int, int] | None = None,
+    channels: int = 3,
+    torchvision: str | None = None,
+    kwargs: Mapping[str, Any] | None = None,
 ) -> DatasetSplits:
     """Load a data set into normalised in-memory tensors on ``device``.
 
     Parameters
     ----------
-    name : {"mnist", "fashion_mnist", "cifar10", "synthetic"}
+    name : {"mnist", "fashion_mnist", "cifar10", "synthetic", "npz", "imagefolder", "torchvision"}
     data_dir : path, optional
         Folder holding (or receiving, with ``download=True``) the files; searched as described in
         the module docstring.
@@ -180,6 +196,18 @@ def load_dataset(
     normalize : {"channel", "image", "none"}
         Per-channel standardisation with training-set statistics ([1]_, the default), per-image
         standardisation ([2]_), or raw pixel values scaled to [0, 1].
+    path : path, optional
+        ``npz``: the file; ``imagefolder``: the folder holding ``train/`` and ``test/``.
+    classes : int, optional
+        ``npz``, ``torchvision``: the number of classes (default: from the labels or the data set).
+    size : (H, W), optional
+        ``imagefolder`` (required), ``torchvision``: resize every image.
+    channels : {1, 3}
+        ``imagefolder``: grey-scale or RGB.
+    torchvision : str, optional
+        ``torchvision``: the class name in ``torchvision.datasets`` (read from or downloaded into ``data_dir``).
+    kwargs : dict, optional
+        ``torchvision``: further arguments of the class.
 
     Returns
     -------
@@ -192,15 +220,23 @@ def load_dataset(
         without ``data_dir``.
     DatasetNotFoundError
         The files are nowhere to be found (the message lists where it looked).
+    rmtweights.data_sources.DataError
+        Bad data: the message names the file and the array (:func:`rmtweights.data_sources.check_arrays`).
     """
+    from rmtweights import data_sources
+
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {DATASETS}")
     if normalize not in _NORMALIZE:
         raise ValueError(f"normalize={normalize!r}; choose one of {_NORMALIZE}")
     if download and data_dir is None:
         raise ValueError("download=True needs a data_dir to download into")
+    if name in ("npz", "imagefolder") and path is None:
+        raise ValueError(f"data set source {name!r} needs a path")
 
     config = _synthetic_config(synthetic)  # validated even when unused: a typo fails early
+    # MNIST, Fashion-MNIST and CIFAR-10 all have ten classes (fixed, not read off the labels)
+    num_classes = int(config["classes"]) if name == "synthetic" else 10
     if name == "synthetic":
         train_x, train_y, test_x, test_y = make_synthetic(config, seed=seed)
         source = "synthetic"
@@ -208,19 +244,30 @@ def load_dataset(
         folder = _find_or_download(name, data_dir, download)
         train_x, train_y, test_x, test_y = read_cifar10_batches(folder)
         source = f"cifar10-batches:{folder}"
+    elif name == "npz":
+        train_x, train_y, test_x, test_y, num_classes = data_sources.read_npz(path, classes)
+        source = f"npz:{path}"
+    elif name == "imagefolder":
+        if size is None:
+            raise ValueError("data set source 'imagefolder' needs a size (H, W)")
+        train_x, train_y, test_x, test_y, num_classes = data_sources.read_image_folder(path, size, channels)
+        source = f"imagefolder:{path}"
+    elif name == "torchvision":
+        if torchvision is None or data_dir is None:
+            raise ValueError("data set source 'torchvision' needs the class name and a data_dir")
+        train_x, train_y, test_x, test_y, num_classes = data_sources.read_torchvision(
+            torchvision, data_dir, download=download, kwargs=kwargs, size=size, classes=classes)
+        source = f"torchvision:{torchvision}:{data_dir}"
     else:
         folder = _find_or_download(name, data_dir, download)
         train_x, train_y, test_x, test_y = read_idx_dataset(folder)
         source = f"idx:{folder}"
+    train_x, train_y, test_x, test_y, num_classes = data_sources.check_arrays(
+        train_x, train_y, test_x, test_y, where=source, num_classes=num_classes)
 
     if train_x.ndim == 3:  # IDX images: N x H x W, one channel
         train_x, test_x = train_x[:, None], test_x[:, None]
     input_shape = tuple(int(s) for s in train_x.shape[1:])
-    # MNIST, Fashion-MNIST and CIFAR-10 all have ten classes (fixed, not read off the labels)
-    num_classes = int(config["classes"]) if name == "synthetic" else 10
-    for labels in (train_y, test_y):
-        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{source}: labels outside 0..{num_classes - 1}")
 
     train_t, test_t, mean, std = _normalise(train_x, test_x, normalize)
     if flatten:
@@ -257,9 +304,11 @@ def summarize(splits: DatasetSplits) -> dict[str, Any]:
 
 def load_spec(spec: Mapping[str, Any], *, device: str | torch.device = "cpu") -> DatasetSplits:
     """Load the data set described by a workflow's dataset params (``source``, ``data_dir``,
-    ``synthetic``, ``download``, ``normalize``): :func:`load_dataset` with those arguments."""
+    ``synthetic``, ``download``, ``normalize``, and the keys :data:`SOURCE_OPTIONS` names for a source of
+    your own): :func:`load_dataset` with those arguments."""
+    options = {key: spec[key] for key in SOURCE_OPTIONS.get(spec["source"], ())}
     return load_dataset(spec["source"], spec["data_dir"], synthetic=spec["synthetic"],
-                        download=spec["download"], normalize=spec["normalize"], device=device)
+                        download=spec["download"], normalize=spec["normalize"], device=device, **options)
 
 
 def load_prepared(spec: Mapping[str, Any], summary: Mapping[str, Any], *,

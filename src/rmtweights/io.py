@@ -4,7 +4,8 @@ With :mod:`rmtweights.weights` (which reads weights files), the only module of t
 disk (``docs/architecture.md``, "Data contracts"): a write goes to
 a temporary file in the target's folder and is renamed over the target, so a killed job never leaves
 a half-written output behind. Checkpoints load with ``weights_only=True``; a corrupt or truncated
-file raises :class:`CheckpointError` naming the file.
+file raises :class:`CheckpointError` naming the file. Study tables (Parquet, CSV and a Markdown view) are
+written by :func:`rmtweights.table_files.write_table`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ __all__ = [
     "write_parquet",
     "read_parquet",
     "read_parquets",
-    "write_table",
     "save_checkpoint",
     "load_checkpoint",
     "save_figure",
@@ -70,32 +70,6 @@ def read_parquets(paths) -> pd.DataFrame:
     frames = [read_parquet(path) for path in paths]
     frames = [frame for frame in frames if len(frame.columns)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def write_table(frame: pd.DataFrame, parquet: str | os.PathLike, csv: str | os.PathLike | None = None,
-                markdown: str | os.PathLike | None = None, floatfmt: str = ".4g") -> None:
-    """Write an aggregate table as Parquet and, optionally, CSV and Markdown for reading."""
-    write_parquet(frame, parquet)
-    if csv is not None:
-        with atomic_path(csv) as tmp:
-            frame.to_csv(tmp, index=False)
-    if markdown is not None:
-        with atomic_path(markdown) as tmp:
-            tmp.write_text(_to_markdown(frame, floatfmt) + "\n")
-
-
-def _to_markdown(frame: pd.DataFrame, floatfmt: str) -> str:
-    """A GitHub-flavoured Markdown table (no ``tabulate`` dependency)."""
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return format(value, floatfmt)
-        return str(value)
-
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:

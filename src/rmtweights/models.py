@@ -20,6 +20,9 @@ Models (defaults; widths are keyword arguments of :func:`build_model`):
   the "small Alexnet" of [4]_).
 - ``spike_mlp``: weight layers 784 x N, N x N, N x 10 (App. A of [3]_).
 
+Any other network comes from a factory of your own (:data:`FACTORY`, :mod:`rmtweights.factory`):
+``build_model("factory", input_shape, num_classes, factory="mynet.py:build", kwargs={...})``.
+
 References
 ----------
 .. [1] K. Nishikawa, K. Shimizu, H. Hashiguchi, "Evaluating Singular Value Thresholds for DNN
@@ -44,7 +47,9 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["MODELS", "build_model", "glorot_init_"]
+from rmtweights.factory import FACTORY, build_factory_model
+
+__all__ = ["FACTORY", "MODELS", "build_model", "glorot_init_"]
 
 MODELS: tuple[str, ...] = ("mlp", "lenet", "alexnet", "mlp1024", "mlp512", "minialexnet", "spike_mlp")
 
@@ -87,8 +92,8 @@ def build_model(
     *,
     generator: torch.Generator | None = None,
     **kwargs: Any,
-) -> nn.Sequential:
-    """Build one of :data:`MODELS` for images of ``input_shape``, Glorot-initialised.
+) -> nn.Module:
+    """Build one of :data:`MODELS` for images of ``input_shape``, Glorot-initialised, or a factory's model.
 
     Parameters
     ----------
@@ -110,10 +115,13 @@ def build_model(
         - ``alexnet``: ``filters=(96, 256, 384, 384, 256)``, ``kernel_sizes=(3, 3, 3, 3, 3)``,
           ``fc=(1024, 512)``, ``pool_to=None`` (an integer: adaptive average pool to that size).
         - ``minialexnet``: ``filters=(64, 64)``, ``fc=(384, 192)``, ``kernel_size=5``, ``lrn=True``.
+        - ``factory`` (:data:`FACTORY`): ``factory`` (the reference ``"file.py:function"``), ``kwargs``
+          (the factory's own), ``init`` and ``code``: :func:`rmtweights.factory.build_factory_model`.
 
     Returns
     -------
-    nn.Sequential
+    nn.Module
+        An ``nn.Sequential`` for :data:`MODELS`; whatever module the factory builds otherwise.
 
     Raises
     ------
@@ -121,8 +129,10 @@ def build_model(
         Unknown ``name`` (the message lists :data:`MODELS`), unknown keyword, bad width, or an
         input too small for the network's convolutions and poolings.
     """
+    if name == FACTORY:  # a model of your own (rmtweights.factory)
+        return build_factory_model(input_shape=input_shape, num_classes=num_classes, generator=generator, **kwargs)
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {MODELS}")
+        raise ValueError(f"unknown model {name!r}; choose one of {MODELS} or {FACTORY!r}")
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"input_shape={tuple(input_shape)!r} must be (C, H, W) with positive sizes")

@@ -36,11 +36,11 @@ __all__ = [
     "ANALYSES", "FIGURE_DIR", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SWEEP_FIGURES",
     "SWEEP_TABLES", "TABLES", "TABLE_DIR", "TRAINED", "WEIGHTS", "Run", "RunGroup", "StudyTable", "alternatives",
     "analysis_mem_mb", "batched_training_rules", "canonical", "comparison_layer", "config_value", "control_layer",
-    "dataset_params",
-    "external_spec", "figure_runs", "final_targets", "group_jobs", "is_weights_source", "job_counts", "model_params",
+    "dataset_files", "dataset_params", "DATASET_OPTIONS", "external_spec", "factory_code", "factory_codes",
+    "figure_runs", "final_targets", "group_jobs", "is_weights_source", "job_counts", "model_params",
     "porter_thomas_window", "prune_layer", "prune_reason", "pruned_runs", "run_analyses", "run_files", "run_groups",
     "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_tables",
-    "table_inputs", "table_pattern", "table_reason_rows", "train_mem_mb", "train_recipe", "train_runtime",
+    "table_inputs", "table_layer", "table_pattern", "table_reason_rows", "train_mem_mb", "train_recipe", "train_runtime",
     "trained_variants", "variant_widths", "vector_studies", "weights_files", "weights_layout", "weights_part_files",
     "wildcard_constraints",
 ]
@@ -300,19 +300,72 @@ def study_run_files(config: Mapping[str, Any], study: str, table: str) -> list[s
 
 
 # ---------------------------------------------------------------- per-run parameters
+#: Config keys of a dataset of your own that define its tensors, per source, and their names in the params
+#: (:data:`rmtweights.data.SOURCE_OPTIONS`; the torchvision class is ``name`` in the config).
+DATASET_OPTIONS: dict[str, dict[str, str]] = {
+    "npz": {"path": "path", "classes": "classes"},
+    "imagefolder": {"path": "path", "size": "size", "channels": "channels"},
+    "torchvision": {"torchvision": "name", "kwargs": "kwargs", "size": "size", "classes": "classes"},
+}
+
+
 def dataset_params(config: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     """Everything that defines a dataset's tensors (plain data: compared by Snakemake's params trigger)."""
     spec = config["datasets"][dataset]
+    options = {param: spec.get(key) for param, key in DATASET_OPTIONS.get(spec["source"], {}).items()}
     return canonical(dict(name=dataset, source=spec["source"],
                           synthetic=spec["synthetic"] if spec["source"] == "synthetic" else None,
-                          data_dir=config["data_dir"], download=config["download"], normalize=spec["normalize"]))
+                          data_dir=config["data_dir"], download=config["download"], normalize=spec["normalize"],
+                          **options))
+
+
+def dataset_files(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """The files (or folder) a dataset of your own is read from: inputs of rule ``prepare_dataset``, so a
+    missing one stops the workflow before any job and a changed one prepares it (and retrains) again."""
+    spec = config["datasets"][dataset]
+    return [spec["path"]] if spec["source"] in ("npz", "imagefolder") else []
+
+
+def factory_code(config: Mapping[str, Any], model: str) -> str:
+    """The code fingerprint of a factory model's file ("off" with ``code_fingerprint: false``), in the
+    training params of that model's runs only: editing the file retrains them and nothing else.
+
+    Raises :class:`rmtweights.factory.FactoryError` naming the config key and the resolved path.
+    """
+    from rmtweights.factory import FactoryError, factory_fingerprint  # pure Python: ast and hashlib
+
+    if not config["code_fingerprint"]:
+        return "off"
+    reference = config["models"][model]["factory"]
+    try:
+        return factory_fingerprint(reference)
+    except (FactoryError, OSError, SyntaxError) as err:
+        raise FactoryError(f"config error at models.{model}.factory ({reference}): {err}") from None
+
+
+def factory_codes(config: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`factory_code` of every factory model (the workflow calls it when it is read: a missing or
+    broken factory file stops it before any job)."""
+    return {model: factory_code(config, model) for model, spec in config["models"].items() if "factory" in spec}
 
 
 def model_params(config: Mapping[str, Any], study: str, model: str, variant: str) -> dict[str, Any]:
-    """Architecture and widths of a trained run's model: the model's kwargs updated by the variant's."""
+    """Architecture and widths of a trained run's model: the model's kwargs updated by the variant's.
+
+    A model of :mod:`rmtweights.models`: ``{arch, kwargs}``. A factory model: ``arch`` is
+    :data:`rmtweights.models.FACTORY` and ``kwargs`` hold the reference, the factory's own kwargs, ``init``
+    and the file's code fingerprint (:func:`factory_code`), the arguments of
+    :func:`rmtweights.factory.build_factory_model`.
+    """
     spec = config["models"][model]
     override = config["studies"][study]["variants"][variant]["model"]
-    return canonical(dict(arch=spec["arch"], kwargs={**spec["kwargs"], **override}))
+    kwargs = {**spec["kwargs"], **override}
+    if "factory" in spec:
+        from rmtweights.factory import FACTORY
+
+        return canonical(dict(arch=FACTORY, kwargs=dict(factory=spec["factory"], kwargs=kwargs, init=spec["init"],
+                                                          code=factory_code(config, model))))
+    return canonical(dict(arch=spec["arch"], kwargs=kwargs))
 
 
 def train_recipe(config: Mapping[str, Any], study: str, variant: str) -> dict[str, Any]:
@@ -332,9 +385,15 @@ def porter_thomas_window(config: Mapping[str, Any], study: str) -> int | None:
 
 
 def comparison_layer(config: Mapping[str, Any], study: str) -> str | None:
-    """The layer a variant comparison shows: the prune layer of the study's first model (None: the
-    first analysable layer)."""
-    return config["models"][config["studies"][study]["models"][0]]["prune_layer"]
+    """The layer a variant comparison shows (``studies.<study>.compare_layer``; paper 000 Fig. 3: fc1);
+    None for a study without a comparison."""
+    spec = config["studies"].get(study)
+    return spec["compare_layer"] if spec is not None and spec["compare"] is not None else None
+
+
+def table_layer(config: Mapping[str, Any], study: str, table: str) -> str | None:
+    """The layer a study table flags: the comparison layer in ``compare_<key>`` tables, else None."""
+    return comparison_layer(config, study) if _table(table)[0].needs == "compare" else None
 
 
 def variant_widths(config: Mapping[str, Any], study: str) -> dict[str, int]:

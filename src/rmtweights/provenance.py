@@ -27,7 +27,8 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "import_closure", "module_path", "script_closure", "script_fingerprint"]
+__all__ = ["code_fingerprint", "file_fingerprint", "import_closure", "module_path", "script_closure",
+           "script_fingerprint"]
 
 PACKAGE = "rmtweights"
 
@@ -157,3 +158,15 @@ def script_fingerprint(script: str | Path, src_dir: str | Path) -> str:
     than its outputs).
     """
     return code_fingerprint(script_closure(script, src_dir), src_dir)
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """A 16-hex-digit hash of one Python file's syntax tree without docstrings (a model factory's file,
+    :func:`rmtweights.factory.factory_fingerprint`): comments, docstrings and layout do not change it.
+
+    Raises ``FileNotFoundError`` for a missing file and ``SyntaxError`` for one that does not parse.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"code fingerprint: no file {path}")
+    return hashlib.sha256(_code_digest(path.resolve(), path.stat().st_mtime_ns)).hexdigest()[:16]

@@ -82,14 +82,16 @@ from rmtweights.layers import RESHAPES, conv_kernel, conv_matrix
 __all__ = [
     "METHODS",
     "RESHAPES",
+    "find_layer",
     "keep_top_s_accuracy",
     "low_rank_weight",
     "low_rank_network",
     "compression_totals",
     "max_rank",
+    "prunable_layers",
 ]
 
-METHODS = ("fast", "naive")
+METHODS = ("auto", "fast", "naive")
 
 # Upper bound on the number of elements of the pruned layer's stacked output (several values of s
 # along the batch dimension) fed to the tail at once: 2**22 float32 = 16 MiB.
@@ -102,6 +104,33 @@ _STACK_ELEMENTS = 2**22
 def _check_layer(layer: nn.Module, name: str) -> None:
     if not isinstance(layer, (nn.Linear, nn.Conv2d)):
         raise ValueError(f"layer {name!r} is a {type(layer).__name__}; expected nn.Linear or nn.Conv2d")
+
+
+def prunable_layers(model: nn.Module) -> list[str]:
+    """The dotted module paths of the model's ``nn.Linear`` and ``nn.Conv2d`` layers, in registration order:
+    the layers keep-top-s and low rank can truncate (``fc2``, ``block2.fc``)."""
+    return [name for name, module in model.named_modules() if isinstance(module, (nn.Linear, nn.Conv2d))]
+
+
+def find_layer(model: nn.Module, name: str) -> nn.Linear | nn.Conv2d:
+    """The ``nn.Linear`` or ``nn.Conv2d`` at the dotted module path ``name``; ``ValueError`` naming the
+    layers that can be truncated otherwise."""
+    try:
+        layer = model.get_submodule(name)
+    except AttributeError:
+        layer = None
+    if not isinstance(layer, (nn.Linear, nn.Conv2d)):
+        what = "is not a module of the model" if layer is None else f"is a {type(layer).__name__}"
+        raise ValueError(f"layer {name!r} {what}; keep-top-s and low rank need an nn.Linear or nn.Conv2d, named by "
+                         f"its dotted module path: {', '.join(prunable_layers(model)) or 'the model has none'}")
+    return layer
+
+
+def _sequential_child(model: nn.Module, name: str) -> bool:
+    """True when ``model`` is an ``nn.Sequential`` running its children in order and ``name`` is one of them
+    (what the fast method needs: the layers before and after the pruned one)."""
+    return (isinstance(model, nn.Sequential) and type(model).forward is nn.Sequential.forward
+            and name in dict(model.named_children()))
 
 
 def _weight_to_matrices(weight: torch.Tensor, reshape: str) -> torch.Tensor:
@@ -437,7 +466,7 @@ def keep_top_s_accuracy(
     s_values: Iterable[int],
     *,
     reshape: str = "spatial",
-    method: str = "fast",
+    method: str = "auto",
     batch_size: int = 1000,
 ) -> pd.DataFrame:
     r"""Test accuracy and loss after keeping the top s singular values of one layer (Fig. 2 of [1]_).
@@ -455,11 +484,12 @@ def keep_top_s_accuracy(
     Parameters
     ----------
     model : torch.nn.Module
-        For ``method="fast"`` an ``nn.Sequential`` whose child ``layer_name`` is the pruned layer
-        (the layout of :func:`rmtweights.models.build_model`); ``"naive"`` accepts any module with a
-        submodule ``layer_name``.
+        Any module. ``method="fast"`` needs an ``nn.Sequential`` whose child ``layer_name`` is the
+        pruned layer (the layout of :func:`rmtweights.models.build_model`); ``"naive"`` accepts any
+        module with a submodule ``layer_name``.
     layer_name : str
-        Name of an ``nn.Linear`` or ``nn.Conv2d`` layer (e.g. ``"fc2"``, ``"conv2"``).
+        Dotted module path of an ``nn.Linear`` or ``nn.Conv2d`` layer (e.g. ``"fc2"``, ``"conv2"``,
+        ``"block2.fc"``); anything else raises ``ValueError`` listing the layers that qualify.
     x, y : torch.Tensor
         Inputs and int64 labels; moved batch by batch to the device of the model's parameters.
     s_values : iterable of int
@@ -467,10 +497,11 @@ def keep_top_s_accuracy(
         keeps the bias only, s = min(n, m) reproduces the unpruned layer.
     reshape : {"spatial", "flatten", "slices"}
         Conv kernel reshape (ignored for ``Linear`` layers).
-    method : {"fast", "naive"}
+    method : {"auto", "fast", "naive"}
         ``"naive"`` runs the whole network per s; ``"fast"`` runs the layers before the pruned one
         once per batch and builds output s from output s - 1 by rank-one updates. Same results up to
-        float32 summation order.
+        float32 summation order. ``"auto"``: fast where the model allows it, else naive (a model of
+        your own whose forward is not a plain sequence of layers).
     batch_size : int
         Samples per forward pass (the fast method stacks several s of one batch for the tail).
 
@@ -486,15 +517,14 @@ def keep_top_s_accuracy(
     _validate_reshape(reshape)
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r}; expected a positive integer")
-    try:
-        layer = model.get_submodule(layer_name)
-    except AttributeError:
-        raise ValueError(f"layer_name={layer_name!r} is not a submodule of the model") from None
-    _check_layer(layer, layer_name)
-    if method == "fast" and not (isinstance(model, nn.Sequential) and layer_name in dict(model.named_children())):
+    layer = find_layer(model, layer_name)
+    sequential = _sequential_child(model, layer_name)
+    if method == "fast" and not sequential:
         raise ValueError(
             f"layer_name={layer_name!r}: method='fast' needs an nn.Sequential with the layer as a direct child"
         )
+    if method == "auto":
+        method = "fast" if sequential else "naive"
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x and y must be non-empty and of equal length; got {len(x)} and {len(y)}")
     svd = _svd(layer.weight, reshape)
@@ -560,11 +590,7 @@ def low_rank_network(
     new = copy.deepcopy(model)
     rows = []
     for name, s in ranks.items():
-        try:
-            layer = new.get_submodule(name)
-        except AttributeError:
-            raise ValueError(f"ranks names layer {name!r}, which is not a submodule of the model") from None
-        _check_layer(layer, name)
+        layer = find_layer(new, name)
         b, rr, cc = _weight_to_matrices(layer.weight, reshape).shape
         n, m = max(rr, cc), min(rr, cc)
         if int(s) != s or not 0 <= s <= m:

@@ -65,10 +65,11 @@ def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: D
         Non-negative integer driving initialisation, data order and anything random
         (:func:`~rmtweights.train_common.seed_streams`).
     checkpoint_dir
-        Folder for ``init.pt``, ``last.pt`` (after every epoch) and ``final.pt`` (at the end). If a
-        compatible ``last.pt`` is there, training resumes from it and ends with exactly the weights of
-        an uninterrupted run (CPU, ``deterministic=True``); an incompatible one is logged and replaced.
-        A finished compatible ``last.pt`` only rewrites ``final.pt``: delete the folder to retrain.
+        Folder for ``init.pt``, ``last.pt`` (after every epoch) and ``final.pt`` (at the end, when
+        ``last.pt``, the same state, is removed: one copy of the trained weights per run). If a
+        compatible ``last.pt`` is there (an interrupted run), training resumes from it and ends with
+        exactly the weights of an uninterrupted run (CPU, ``deterministic=True``); an incompatible one
+        is logged and replaced. A finished run keeps no ``last.pt``, so running it again retrains.
     device
         ``None`` picks CUDA when available, else the CPU.
     log
@@ -152,8 +153,9 @@ def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: D
                                                 torch.get_rng_state(), metrics), last)
             log(log_line(epoch + 1, config.epochs, row))
 
-        # 5) final weights: the workflow's declared output
+        # 5) final weights: the workflow's declared output; last.pt (the same state) is only for resuming
         io.save_checkpoint(checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seed, config.epochs,
                                             model.state_dict(), optimizer.state_dict(), generator.get_state(),
                                             torch.get_rng_state(), metrics), checkpoint_dir / FINAL)
+        last.unlink(missing_ok=True)
     return metrics_frame(metrics)

@@ -68,7 +68,8 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
     stacked run resumes (or starts); otherwise -- seeds at different epochs -- each seed is trained
     separately with :func:`~rmtweights.train.train_model`, which resumes each from its own ``last.pt``.
     Models with buffers or dropout (none of the papers' models) are also trained separately, as vmap cannot
-    reproduce their per-seed state or random draws.
+    reproduce their per-seed state or random draws; so is a model of your own that fails under vmap (a
+    forward pass on two images is tried first). Each fallback is logged with its reason.
 
     Speed (``benchmarks/bench_train.py``, one full Fashion-MNIST epoch, S = 10, idle 2-core CPU):
     MLPs run as written-out batched matmuls (:func:`_stacked_dense_forward`), other models under
@@ -153,6 +154,11 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
 
         # per seed: own parameters, own batch (MLPs: batched matmuls written out, others: vmap)
         stacked_forward = _stacked_dense_forward(template) or torch.vmap(forward, in_dims=(0, 0))
+        try:  # a model of your own may do what vmap cannot (data-dependent control flow, .item()): probe once
+            with torch.no_grad():
+                stacked_forward(params, train_x[:2].expand(n_seeds, *train_x[:2].shape))
+        except Exception as err:  # noqa: BLE001 -- any failure means: not batchable
+            return separately(f"the model does not run under torch.vmap: {type(err).__name__}: {err}")
 
         for epoch in range(start_epoch, config.epochs):
             tic = time.perf_counter()
@@ -188,6 +194,7 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
 
         for i, d in enumerate(checkpoint_dirs):
             save(i, config.epochs, d / FINAL)
+            (d / LAST).unlink(missing_ok=True)  # the same state as final.pt: kept only while training runs
     return [metrics_frame(rows) for rows in metrics]
 
 

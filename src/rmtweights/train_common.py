@@ -162,12 +162,14 @@ def seed_streams(seed: int) -> dict[str, int]:
 
 
 def init_model(model_name: str, model_kwargs: Mapping[str, Any] | None, input_shape: Sequence[int],
-               num_classes: int, seed: int) -> nn.Sequential:
+               num_classes: int, seed: int) -> nn.Module:
     """Build ``model_name`` on the CPU with Glorot-uniform weights and zero biases [4]_ drawn from ``seed``.
 
     The weights come from :func:`rmtweights.models.glorot_init_` with
     ``torch.Generator().manual_seed(seed)``; building runs inside :func:`torch.random.fork_rng`, so
-    the caller's global RNG state is untouched and the same seed always gives the same weights.
+    the caller's global RNG state is untouched and the same seed always gives the same weights. A model
+    of your own (``model_name`` ``"factory"``) keeps its own initialisation, drawn under the same seed
+    (:func:`rmtweights.factory.build_factory_model`).
     """
     seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)

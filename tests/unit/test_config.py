@@ -258,3 +258,52 @@ def test_relative_paths_resolve_against_the_config_files_folder(tmp_path):
     assert specs["c"]["weights"] == str(tmp_path / "abs.pt") and specs["d"]["weights"] is None
     assert config_folder([], "config/config.yaml") == Path("config")
     assert config_folder([Path("/x/a.yaml"), Path("/y/b.yaml")], "config/config.yaml") == Path("/y")
+
+
+def test_files_of_your_own_model_and_data_resolve_against_the_config_files_folder(tmp_path):
+    """datasets.*.path and the file part of models.*.factory resolve like external weights; a factory named as
+    an importable module, and built-in sources, are kept."""
+    work = tmp_path / "project"
+    cfg = {"datasets": {"mine": {"source": "npz", "path": "data/mine.npz"},
+                        "pics": {"source": "imagefolder", "path": str(tmp_path / "pics"), "size": [8, 8]},
+                        "fm": {"source": "fashion_mnist"}},
+           "models": {"own": {"factory": "models/mynet.py:build"}, "pkg": {"factory": "mypackage.nets:build"},
+                      "mlp": {"arch": "mlp"}}}
+    resolve_paths(cfg, work / "configs", workdir=work)
+    assert cfg["datasets"]["mine"]["path"] == "configs/data/mine.npz"
+    assert cfg["datasets"]["pics"]["path"] == str(tmp_path / "pics") and "path" not in cfg["datasets"]["fm"]
+    assert cfg["models"]["own"]["factory"] == "configs/models/mynet.py:build"
+    assert cfg["models"]["pkg"]["factory"] == "mypackage.nets:build" and "factory" not in cfg["models"]["mlp"]
+
+
+OWN_SPECS = [
+    # a model is an arch or a factory
+    ("models", "net", {"kwargs": {}}, "config error at models.net: needs one of arch, factory"),
+    ("models", "net", {"arch": "mlp", "factory": "net.py:build"}, "config error at models.net"),
+    ("models", "net", {"factory": "net.py"}, "models.net.factory: 'net.py' does not match"),
+    ("models", "net", {"factory": "net.py:build", "init": "kaiming"},
+     "models.net.init: 'kaiming' is not one of ['own', 'glorot']"),
+    # a data set of your own names its files
+    ("datasets", "mine", {"source": "npz"}, "config error at datasets.mine: 'path' is a required property"),
+    ("datasets", "mine", {"source": "imagefolder", "path": "pics"},
+     "config error at datasets.mine: 'size' is a required property"),
+    ("datasets", "mine", {"source": "torchvision"}, "config error at datasets.mine: 'name' is a required property"),
+    ("datasets", "mine", {"source": "npz", "path": "x.npz", "classes": 1},
+     "datasets.mine.classes: 1 is less than the minimum of 2"),
+]
+
+
+@pytest.mark.parametrize("section,name,spec,needle", OWN_SPECS, ids=[n for _, _, _, n in OWN_SPECS])
+def test_models_and_data_of_your_own_are_checked_with_short_messages(section, name, spec, needle):
+    config = _config()
+    config[section][name] = spec
+    message = _error(config)
+    _assert_short(message)
+    assert needle in message, message
+
+
+def test_a_factory_model_may_be_the_spike_count_sweeps_only_if_it_is_spike_mlp():
+    config = _config()
+    config["models"]["net"] = {"factory": "net.py:build"}
+    config["studies"]["spikes"]["models"] = ["net"]
+    assert "spike_count trains spike_mlp only" in _error(config, check=True)

@@ -210,7 +210,7 @@ def test_bad_arguments():
         load_dataset("mnist", download=True)
     with pytest.raises(ValueError, match="normalize"):
         load_dataset("synthetic", normalize="minmax")
-    assert DATASETS == ("mnist", "fashion_mnist", "cifar10", "synthetic")
+    assert DATASETS == ("mnist", "fashion_mnist", "cifar10", "synthetic", "npz", "imagefolder", "torchvision")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ DISTRIBUTIONS = {
     "powerlaw": ("powerlaw", "powerlaw"),
     "torch": ("torch", "pytorch"),
     "torchvision": ("torchvision", "torchvision"),
+    "PIL": ("pillow", "pillow"),
     "mpmath": ("mpmath", "mpmath"),
     "safetensors": ("safetensors", "safetensors"),
     "yaml": ("pyyaml", "pyyaml"),

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from rmtweights import plan
+from rmtweights.config import resolve_paths
 from rmtweights.config import check_config, validate_config
 from rmtweights.plan import Run
 
@@ -274,7 +275,111 @@ def test_params_are_canonical_plain_data():
     assert plan.dataset_params(config, "syn")["name"] == "syn"
     assert plan.train_runtime(config, "tiny", "bs64", attempt=2) == (10 + 2 * 2) * 2
     assert plan.train_mem_mb(config, "syn", attempt=1) == 2000 and plan.train_mem_mb(config, "syn", 2) == 4000
-    assert plan.prune_layer(config, "tiny", "mlp") == "fc2" and plan.comparison_layer(config, "tiny") == "fc2"
+    assert plan.prune_layer(config, "tiny", "mlp") == "fc2" and plan.comparison_layer(config, "tiny") is None
+
+
+def test_the_comparison_layer_is_a_key_defaulting_to_the_papers_fc1():
+    """Paper 000 Fig. 3 shows FC_1, whatever layer the keep-top-s curve uses (the prune layer is fc2 here)."""
+    assert plan.comparison_layer(trained_config(compare="batch_size"), "tiny") == "fc1"
+    config = trained_config(compare="batch_size", compare_layer="fc2")
+    assert plan.comparison_layer(config, "tiny") == "fc2"
+    assert plan.table_layer(config, "tiny", "compare_batch_size") == "fc2"
+    assert plan.table_layer(config, "tiny", "table2") is None
+
+
+# ---------------------------------------------------------------- models and data of your own
+FACTORY_SOURCE = """
+from torch import nn
+
+
+def build(input_shape, num_classes, width=16):
+    c, h, w = input_shape
+    return nn.Sequential(nn.Flatten(), nn.Linear(c * h * w, width), nn.ReLU(), nn.Linear(width, num_classes))
+"""
+
+
+@pytest.fixture
+def in_parent(tmp_path, monkeypatch):
+    """Work in the parent of ``tmp_path``, so that paths of a config in ``tmp_path`` resolve to ``<name>/...``."""
+    monkeypatch.chdir(tmp_path.parent)
+    return tmp_path
+
+
+def own_config(folder, **top) -> dict:
+    """Two factory models in two files and a built-in MLP, on an npz data set, paths relative to ``folder``
+    (the working directory is its parent: :func:`in_parent`)."""
+    for name in ("net_a", "net_b"):
+        (folder / f"{name}.py").write_text(FACTORY_SOURCE)
+    config = validated({
+        "datasets": {"mine": {"source": "npz", "path": "data/mine.npz"}, "syn": {"source": "synthetic"}},
+        "models": {"a": {"factory": "net_a.py:build", "kwargs": {"width": 8}, "prune_layer": "1"},
+                   "b": {"factory": "net_b.py:build", "init": "glorot"},
+                   "mlp": {"arch": "mlp", "kwargs": {"hidden": [16]}}},
+        "studies": {"own": {"datasets": ["mine", "syn"], "models": ["a", "b", "mlp"], "seeds": [0],
+                            "train": {"epochs": 1},
+                            "variants": {"base": {}, "wide": {"model": {"width": 32}}}}},
+        **top,
+    })
+    return resolve_paths(config, folder, workdir=folder.parent)
+
+
+def test_factory_model_params_hold_the_reference_kwargs_init_and_the_files_fingerprint(in_parent):
+    tmp_path = in_parent
+    config = own_config(tmp_path)
+    params = plan.model_params(config, "own", "a", "wide")
+    assert params["arch"] == "factory"
+    assert params["kwargs"]["factory"] == f"{tmp_path.name}/net_a.py:build"  # relative to the working directory
+    assert params["kwargs"]["kwargs"] == {"width": 32} and params["kwargs"]["init"] == "own"
+    assert params["kwargs"]["code"] == plan.factory_code(config, "a") and len(params["kwargs"]["code"]) == 16
+    assert plan.model_params(config, "own", "b", "base")["kwargs"]["init"] == "glorot"
+    # a built-in model's params are what they always were (no rerun of existing studies)
+    assert plan.model_params(config, "own", "mlp", "base") == {"arch": "mlp", "kwargs": {"hidden": [16]}}
+    assert set(plan.factory_codes(config)) == {"a", "b"}
+    off = own_config(tmp_path, code_fingerprint=False)
+    assert plan.model_params(off, "own", "a", "base")["kwargs"]["code"] == "off"
+
+
+def test_editing_a_factory_file_changes_only_its_models_params(in_parent):
+    tmp_path = in_parent
+    config = own_config(tmp_path)
+    groups = plan.run_groups(config)
+    before = {(g.model, g.variant): g.model_params for g in groups}
+    path = tmp_path / "net_a.py"
+    path.write_text(path.read_text() + "\n# a comment and a docstring change nothing\n")
+    assert {(g.model, g.variant): g.model_params for g in plan.run_groups(config)} == before
+    path.write_text(path.read_text().replace("width=16", "width=17"))
+    after = {(g.model, g.variant): g.model_params for g in plan.run_groups(config)}
+    changed = {key[0] for key in before if before[key] != after[key]}
+    assert changed == {"a"}  # model b (another file) and the built-in mlp keep their params
+
+
+def test_a_missing_or_broken_factory_file_names_the_key_and_the_path(in_parent):
+    tmp_path = in_parent
+    from rmtweights.factory import FactoryError
+
+    config = own_config(tmp_path)
+    (tmp_path / "net_b.py").unlink()
+    with pytest.raises(FactoryError, match=r"models\.b\.factory .*net_b\.py"):
+        plan.factory_codes(config)
+    (tmp_path / "net_b.py").write_text("def build(:\n")
+    with pytest.raises(FactoryError, match=r"models\.b\.factory"):
+        plan.factory_codes(config)
+
+
+def test_dataset_params_of_your_own_data_and_their_files(in_parent):
+    tmp_path = in_parent
+    config = own_config(tmp_path)
+    params = plan.dataset_params(config, "mine")
+    assert params["source"] == "npz" and params["path"] == f"{tmp_path.name}/data/mine.npz"
+    assert params["classes"] is None
+    assert plan.dataset_files(config, "mine") == [params["path"]] and plan.dataset_files(config, "syn") == []
+    # a built-in source's params are unchanged by the new keys (no rerun of existing studies)
+    assert set(plan.dataset_params(config, "syn")) == {"name", "source", "synthetic", "data_dir", "download",
+                                                       "normalize"}
+    from rmtweights.data import SOURCE_OPTIONS
+
+    for source, options in plan.DATASET_OPTIONS.items():
+        assert tuple(options) == SOURCE_OPTIONS[source]  # what the plan passes is what the loader reads
 
 
 def test_wildcard_constraints_match_the_config_names_only():

@@ -140,3 +140,32 @@ def test_an_estimator_edit_changes_the_fits_and_no_figure(tmp_path):
 def test_a_summary_check_edit_changes_only_the_summary(tmp_path):
     changed = _changed_fingerprints(tmp_path, "summary/paper003.py", "    kinds = {v.kind for v in verdicts}")
     assert changed == {"write_summary"}
+
+
+def test_a_markdown_view_edit_changes_only_the_rules_that_write_tables(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "table_files.py", "    columns = list(frame.columns)")
+    assert changed == {"aggregate_table", "aggregate_spike_counts", "compute_bbp_table", "summarise_wigner_outliers"}
+
+
+def test_the_data_readers_are_code_of_the_rules_that_load_data_only(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "data_sources.py", "    nx_train, ny_train, nx_test, ny_test = names")
+    assert changed == {"prepare_dataset", "train_model", "train_models_batched", "evaluate_pruning", "import_model"}
+
+
+def test_file_fingerprint_is_that_of_the_code(tmp_path):
+    from rmtweights.provenance import file_fingerprint
+
+    path = tmp_path / "net.py"
+    path.write_text('"""Doc."""\ndef build(x):\n    return x  # comment\n')
+    first = file_fingerprint(path)
+    path.write_text('"""Other doc."""\n\ndef build(x):\n    return x\n')
+    assert file_fingerprint(path) == first and len(first) == 16
+    path.write_text('def build(x):\n    return x + 1\n')
+    assert file_fingerprint(path) != first
+    with pytest.raises(FileNotFoundError, match="no file"):
+        file_fingerprint(tmp_path / "missing.py")
+
+
+def test_the_factory_loader_is_code_of_the_rules_that_build_models_only(tmp_path):
+    changed = _changed_fingerprints(tmp_path, "factory.py", "    shape = tuple(int(s) for s in input_shape)")
+    assert changed == {"train_model", "train_models_batched", "evaluate_pruning", "import_model"}

@@ -298,10 +298,61 @@ def test_argument_validation(mlp):
     wrapped = nn.Sequential()
     wrapped.add_module("body", model)
     with pytest.raises(ValueError, match="fast"):
-        prune.keep_top_s_accuracy(wrapped, "body.fc2", x, y, [1])
+        prune.keep_top_s_accuracy(wrapped, "body.fc2", x, y, [1], method="fast")
     # naive accepts any module with the submodule
     got = prune.keep_top_s_accuracy(wrapped, "body.fc2", x[:20], y[:20], [2], method="naive")
     assert len(got) == 1
+
+
+class _SkipNet(nn.Module):
+    """A model of your own: not a sequence of layers (a skip connection), layers at dotted module paths."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.block = nn.Module()
+        self.block.fc = nn.Linear(4 * 8 * 8, 24)
+        self.norm = nn.LayerNorm(24)
+        self.head = nn.Linear(24, 10)
+
+    def forward(self, x):
+        h = torch.relu(self.block.fc(torch.relu(self.stem(x)).flatten(1)))
+        return self.head(self.norm(h) + h)
+
+
+def test_a_dotted_layer_of_any_model_is_truncated_and_evaluated():
+    torch.manual_seed(0)
+    model = _SkipNet().eval()
+    x, y = torch.randn(60, 1, 8, 8), torch.randint(0, 10, (60,))
+    curve = prune.keep_top_s_accuracy(model, "block.fc", x, y, [1, 3, 24])
+    assert (curve.method == "naive").all()  # "auto": the forward is not a sequence of layers
+    for row in curve.itertuples():  # the truncated layer, built by hand, in the model's own forward
+        pruned = copy.deepcopy(model)
+        with torch.no_grad():
+            pruned.block.fc.weight.copy_(prune.low_rank_weight(model.block.fc.weight, row.s))
+        _, correct = _manual_eval(pruned, x, y)
+        assert row.n_correct == correct
+    assert curve.accuracy.iloc[-1] == _manual_eval(model, x, y)[1] / 60  # full rank: the model itself
+    conv = prune.keep_top_s_accuracy(model, "stem", x, y, [1, 3])
+    assert (conv.reshape == "spatial").all() and len(conv) == 2
+    low, info = prune.low_rank_network(model, {"block.fc": 2, "stem": 1})
+    assert info.layer.tolist() == ["block.fc", "stem"] and torch.linalg.matrix_rank(low.block.fc.weight) == 2
+    assert prune.prunable_layers(model) == ["stem", "block.fc", "head"]
+
+
+@pytest.mark.parametrize("name,needle", [
+    ("norm", "layer 'norm' is a LayerNorm"),
+    ("block", "layer 'block' is a Module"),
+    ("block.fc2", "layer 'block.fc2' is not a module of the model"),
+])
+def test_a_layer_that_cannot_be_truncated_names_those_that_can(name, needle):
+    x, y = torch.randn(4, 1, 8, 8), torch.zeros(4, dtype=torch.int64)
+    with pytest.raises(ValueError) as err:
+        prune.keep_top_s_accuracy(_SkipNet(), name, x, y, [1])
+    assert needle in str(err.value) and "nn.Linear or nn.Conv2d" in str(err.value)
+    assert "stem, block.fc, head" in str(err.value)
+    with pytest.raises(ValueError, match=needle):
+        prune.low_rank_network(_SkipNet(), {name: 1})
 
 
 # ------------------------------------------------------------------------------------------------

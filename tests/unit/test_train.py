@@ -163,18 +163,19 @@ def test_training_beats_chance_and_writes_checkpoints(data, tmp_path):
     assert torch.are_deterministic_algorithms_enabled() == deterministic_before
 
     run = tmp_path / "run"
-    init, last, final = (io.load_checkpoint(run / f) for f in ("init.pt", "last.pt", "final.pt"))
-    for ckpt in (init, last, final):
+    # a finished run keeps init.pt and final.pt; last.pt (the same state as final.pt) is gone
+    assert sorted(p.name for p in run.iterdir()) == ["final.pt", "init.pt"]
+    init, final = (io.load_checkpoint(run / f) for f in ("init.pt", "final.pt"))
+    for ckpt in (init, final):
         assert set(ckpt) == set(CHECKPOINT_KEYS)
         assert ckpt["data_generator_state"].dtype == torch.uint8
-    assert (init["epoch"], last["epoch"], final["epoch"]) == (0, 2, 2)
+    assert (init["epoch"], final["epoch"]) == (0, 2)
     assert init["metrics"] == [] and final["metrics"] == metrics.to_dict("records")
     assert final["config"] == CONFIG.to_dict() and final["seed"] == 3
     # init.pt holds the Glorot initialisation drawn from the seed
     glorot = build_model(MODEL, data.input_shape, data.num_classes, generator=torch.Generator().manual_seed(3),
                          **KWARGS)
     _assert_same_weights(init["model_state"], glorot.state_dict())
-    _assert_same_weights(last["model_state"], final["model_state"])
     assert not torch.equal(init["model_state"]["fc1.weight"], final["model_state"]["fc1.weight"])
 
     # load_trained_model rebuilds the network; its accuracy is the last epoch's
@@ -227,8 +228,20 @@ def test_resume_after_interrupt_is_exact(data, tmp_path):
         assert torch.equal(opt_full[key]["momentum_buffer"], opt_cut[key]["momentum_buffer"])
 
 
+def test_a_finished_run_trains_again_from_scratch(data, tmp_path):
+    """No last.pt stays behind, so a rerun (e.g. after a change of the training code) retrains and does not
+    just copy the old weights."""
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})
+    _run(data, tmp_path, "run", seed=1, config=config)
+    lines = []
+    _run(data, tmp_path, "run", seed=1, config=config, log=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("epoch 1/1")  # trained, no "resuming"
+
+
 def test_incompatible_last_checkpoint_restarts(data, tmp_path):
-    _run(data, tmp_path, "run", seed=1, config=TrainConfig(**{**CONFIG.to_dict(), "epochs": 1}))
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 2})
+    with pytest.raises(Interrupt):
+        _run(data, tmp_path, "run", seed=1, config=config, log=_interrupt_after(1))
     lines = []
     other = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1, "lr": 0.02})
     _run(data, tmp_path, "run", seed=1, config=other, log=lines.append)
@@ -362,3 +375,92 @@ def test_stacked_dense_forward_handles_linear_layers_without_bias():
     x = torch.randn(2, 4, 3, 2, 2)
     ref = torch.stack([m(xb) for m, xb in zip(models, x)]).detach()
     torch.testing.assert_close(_stacked_dense_forward(models[0])(params, x), ref, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------------
+# models of your own (rmtweights.factory): per-seed and seed-batched training
+
+OWN_NET = '''
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, input_shape, num_classes, width):
+        super().__init__()
+        c, h, w = input_shape
+        self.conv = nn.Conv2d(c, 2, 3, padding=1)
+        self.block = nn.Module()
+        self.block.fc = nn.Linear(2 * h * w, width)
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        h = torch.relu(self.block.fc(torch.relu(self.conv(x)).flatten(1)))
+        return self.head(h + h.mean(dim=1, keepdim=True))
+
+
+class Branchy(Net):
+    def forward(self, x):
+        if float(x.sum()) > 1e9:  # data-dependent Python control flow: torch.vmap cannot run it
+            return super().forward(-x)
+        return super().forward(x)
+
+
+def build(input_shape, num_classes, width=10):
+    return Net(input_shape, num_classes, width)
+
+
+def branchy(input_shape, num_classes, width=10):
+    return Branchy(input_shape, num_classes, width)
+'''
+
+
+@pytest.fixture
+def own_net(tmp_path):
+    path = tmp_path / "own_net.py"
+    path.write_text(OWN_NET)
+    return path
+
+
+def _own(path, function="build"):
+    return {"factory": f"{path}:{function}", "kwargs": {"width": 10}, "init": "own", "code": None}
+
+
+def test_batched_training_of_a_factory_model_matches_separate_training(data, tmp_path, own_net):
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})
+    dirs = [tmp_path / f"batched{s}" for s in SEEDS]
+    lines = []
+    train_seeds_batched("factory", _own(own_net), data, config, SEEDS, dirs, device="cpu", log=lines.append)
+    assert not any("one after another" in line for line in lines)  # vmap runs the model: batched
+    for seed, folder in zip(SEEDS, dirs):
+        _run(data, tmp_path, f"separate{seed}", seed=seed, config=config, model="factory", kwargs=_own(own_net))
+        _assert_same_weights(_weights(folder / "init.pt"), _weights(tmp_path / f"separate{seed}" / "init.pt"))
+        got, ref = _weights(folder / "final.pt"), _weights(tmp_path / f"separate{seed}" / "final.pt")
+        for key in ref:  # the tolerance of test_batched_seeds_match_separate_training
+            assert ((got[key] - ref[key]).norm() / ref[key].norm().clamp_min(1e-12)).item() < 1e-4, key
+        assert not (folder / "last.pt").exists()
+
+
+def test_a_factory_model_vmap_cannot_run_is_trained_seed_by_seed(data, tmp_path, own_net):
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})
+    dirs = [tmp_path / f"b{s}" for s in SEEDS[:2]]
+    lines = []
+    train_seeds_batched("factory", _own(own_net, "branchy"), data, config, SEEDS[:2], dirs, device="cpu",
+                        log=lines.append)
+    assert any("one after another (the model does not run under torch.vmap" in line for line in lines), lines
+    _run(data, tmp_path, "ref", seed=SEEDS[0], config=config, model="factory", kwargs=_own(own_net, "branchy"))
+    _assert_same_weights(_weights(dirs[0] / "final.pt"), _weights(tmp_path / "ref" / "final.pt"))
+
+
+def test_an_interrupted_factory_run_is_not_resumed_after_its_file_changed(data, tmp_path, own_net):
+    """The factory's code fingerprint is part of the model's identity in the checkpoint."""
+    from rmtweights.factory import factory_fingerprint
+
+    spec = {**_own(own_net), "code": factory_fingerprint(f"{own_net}:build")}
+    with pytest.raises(Interrupt):
+        _run(data, tmp_path, "run", seed=1, model="factory", kwargs=spec, log=_interrupt_after(1))
+    own_net.write_text(OWN_NET.replace("h.mean(dim=1, keepdim=True)", "h.amax(dim=1, keepdim=True)"))
+    lines = []
+    edited = {**spec, "code": factory_fingerprint(f"{own_net}:build")}
+    _run(data, tmp_path, "run", seed=1, model="factory", kwargs=edited, log=lines.append)
+    assert "not resuming" in lines[0] and "model_kwargs differs" in lines[0]

@@ -576,3 +576,106 @@ def test_a_run_killed_mid_way_resumes_with_make_run_to_the_same_tables(tiny_run,
         timing = [c for c in expected.columns if c.startswith("seconds")]  # wall time of training epochs
         pd.testing.assert_frame_equal(frame.drop(columns=timing), expected.drop(columns=timing), check_exact=True,
                                       obj=str(path))
+
+
+# ------------------------------------------------------------------ your own model and data (README example)
+EXAMPLE = REPO / "examples" / "own_model"
+
+
+def copy_example(root: Path) -> Path:
+    """The README's example (config, factory file, data script) in a copy of the workflow, its data written
+    by its own script as the README says; returns the config's path."""
+    target = root / "examples" / "own_model"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("data", "__pycache__"))
+    subprocess.run([sys.executable, str(target / "make_data.py")], check=True, capture_output=True)
+    return target / "config.yaml"
+
+
+@pytest.fixture(scope="module")
+def own_run(tmp_path_factory):
+    """The README's example config, run as it is in a copy of the workflow."""
+    root = tmp_path_factory.mktemp("own")
+    snakefile = copy_workflow(root)
+    config = copy_example(root)
+    snakemake("--cores", "2", "--configfile", config, "--replace-workflow-config", "--directory", root,
+              snakefile=snakefile, timeout=1200)
+    return root
+
+
+@pytest.mark.slow
+def test_the_readme_example_trains_and_analyses_a_factory_model_on_npz_data(own_run):
+    assert (EXAMPLE / "config.yaml").read_text() in (REPO / "README.md").read_text()  # the README shows this file
+    tables = own_run / "results" / "tables" / "own"
+    for name in ("table2", "training", "heavy_tail", "universality", "correlation", "lowrank"):
+        for suffix in (".parquet", ".csv", ".md"):
+            assert (tables / f"{name}{suffix}").is_file(), (name, suffix)
+    figures = own_run / "results" / "figures" / "own" / "mine" / "mynet" / "base" / "seed0"
+    assert {p.name for p in figures.glob("*.png")} == {"spectrum.png", "universality.png", "avew_accuracy.png"}
+    # layers named by their module paths, from the state_dict through the tensor rules
+    table2 = pd.read_parquet(tables / "table2.parquet")
+    assert set(table2.layer) == {"conv", "block1.fc", "block2.fc", "head"}
+    ok = table2[(table2.status == "ok") & (table2.method == "bema")].set_index("layer")
+    assert set(ok.index) == {"block1.fc", "block2.fc"} and (ok.s_hat_n == 2).all()
+    assert ok.loc["block1.fc", "s_hat_mean"] > 0  # the trained 512 x 128 layer has learned spikes
+    run = own_run / "results" / "own" / "mine" / "mynet" / "base" / "seed0"
+    prune = pd.read_parquet(run / "prune.parquet")
+    assert set(prune.layer) == {"block1.fc"} and prune.accuracy.between(0, 1).all()
+    correlation = pd.read_parquet(tables / "correlation.parquet")
+    assert correlation[(correlation.method == "bema") & (correlation.reading == "implied")].pearson_r_n.iloc[0] == 2
+    lowrank = pd.read_parquet(tables / "lowrank.parquet").set_index("choice")
+    assert lowrank.loc["bema", "status"] == "ok" and lowrank.loc["bema", "params_fraction_mean"] < 1
+    training = pd.read_parquet(tables / "training.parquet")
+    assert training.test_acc_mean.iloc[0] > 0.5  # ten classes: far above chance
+    assert sorted(p.name for p in (run / "model").iterdir()) == ["final.pt", "init.pt"]  # no last.pt
+
+
+@pytest.mark.slow
+def test_editing_the_factory_file_retrains_that_models_runs_and_nothing_else(own_run, tmp_path):
+    """A second study trains a copy of the factory file; editing the example's file reruns the example's two
+    runs and what follows, nothing of the other study; a comment or docstring edit reruns nothing."""
+    folder = own_run / "examples" / "own_model"
+    shutil.copy2(folder / "mynet.py", folder / "othernet.py")
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    config["models"]["other"] = {"factory": "othernet.py:build", "kwargs": {"width": 32}}
+    config["studies"]["other"] = {"datasets": ["mine"], "models": ["other"], "seeds": [0],
+                                  "train": {"epochs": 1}, "analyses": []}
+    path = write_config(folder, config, name="two_models.yaml")
+    args = ["--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", own_run]
+    snakemake(*args, snakefile=own_run / "Snakefile")  # trains and analyses study `other`; `own` is up to date
+    original = (folder / "mynet.py").read_text()
+    try:
+        (folder / "mynet.py").write_text(original.replace('"""A dense layer and a ReLU."""', '"""Edited."""')
+                                         + "\n# a comment\n")
+        proc = snakemake("-n", *args, snakefile=own_run / "Snakefile")
+        assert "Nothing to be done" in proc.stdout, proc.stdout[-3000:]
+        (folder / "mynet.py").write_text(original.replace("x = x + self.block2(x)", "x = x + self.block2(x) * 1.0"))
+        counts = tiny_dry(own_run, path)
+    finally:
+        (folder / "mynet.py").write_text(original)
+    assert counts["train_model"] == 2 and counts["extract_spectra_and_vectors"] == 2  # study own: 2 seeds
+    assert "extract_spectra" not in counts and counts["fit_mp"] == 2  # study other (spectra only) untouched
+    assert counts["aggregate_table"] == 6  # own's six tables, none of other's
+    assert "prepare_dataset" not in counts
+
+
+@pytest.mark.slow
+def test_bad_data_stops_before_training_naming_the_file_and_the_array(tmp_path):
+    copy_workflow(tmp_path)
+    config = copy_example(tmp_path)
+    npz = config.parent / "data" / "mine.npz"
+    with np.load(npz) as archive:
+        arrays = dict(archive)
+    arrays["x_train"] = arrays["x_train"].astype(np.float32)
+    arrays["x_train"][5, 0, 3, 3] = np.nan
+    np.savez(npz, **arrays)
+    proc = snakemake("--cores", "2", "--configfile", config, "--replace-workflow-config", "--directory", tmp_path,
+                     snakefile=tmp_path / "Snakefile", check=False)
+    assert proc.returncode != 0
+    assert "rule prepare_dataset failed (DataError)" in proc.stdout, proc.stdout[-3000:]
+    assert f"{npz.relative_to(tmp_path)}: x_train has 1 image(s) with NaN or infinite pixels (the first: image 5" \
+        in proc.stdout
+    assert not list((tmp_path / "results").rglob("*.pt"))  # nothing was trained
+    npz.unlink()
+    proc = snakemake("-n", "--cores", "2", "--configfile", config, "--replace-workflow-config", "--directory",
+                     tmp_path, snakefile=tmp_path / "Snakefile", check=False)
+    assert proc.returncode != 0 and "examples/own_model/data/mine.npz" in proc.stdout  # a missing file: no job runs

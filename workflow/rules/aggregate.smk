@@ -16,6 +16,7 @@ rule aggregate_table:
     params:
         table="{table}",
         reason_rows=get_table_reason_rows,
+        layer=get_table_layer,
         code=get_code("aggregate_table"),
     threads: 1
     resources:

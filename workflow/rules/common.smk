@@ -27,6 +27,8 @@ VECTOR_VARIANTS = alternatives([*plan.trained_variants(config), GIVEN])
 BATCHED_TRAINING_RULES = plan.batched_training_rules(config)
 # Tensor names per job of each weights source, read from the files' headers when the workflow is read.
 WEIGHTS_PARTS = plan.weights_layout(config)
+# Code fingerprints of the factory files of models of your own: a missing or broken file stops here.
+plan.factory_codes(config)
 
 
 wildcard_constraints:
@@ -47,6 +49,10 @@ def get_config(*keys):
 
 def get_dataset_params(wildcards):
     return plan.dataset_params(config, wildcards.dataset)
+
+
+def get_dataset_files(wildcards):
+    return plan.dataset_files(config, wildcards.dataset)
 
 
 def get_model_params(wildcards):
@@ -119,6 +125,10 @@ def get_table_reason_rows(wildcards):
 
 def get_spike_count_inputs(wildcards):
     return plan.table_inputs(config, wildcards.study, "spike_counts")
+
+
+def get_table_layer(wildcards):
+    return plan.table_layer(config, wildcards.study, wildcards.table)
 
 
 def get_comparison_layer(wildcards):

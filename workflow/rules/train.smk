@@ -1,4 +1,6 @@
 rule prepare_dataset:
+    input:
+        get_dataset_files,
     output:
         summary="resources/datasets/{dataset}.json",
     log:

@@ -41,7 +41,7 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
     values in the bulk, :math:`1 - \hat s/m`. Right: the final test accuracy per N (mean ± SD over
     seeds, clipped to [0, 1]). Methods are told apart by line style and marker (BEMA solid
     circles, GB dashed open squares) and by a small horizontal offset, so equal counts stay
-    visible.
+    visible; a note under the figure says so and how large the offset is.
 
     Parameters
     ----------
@@ -115,7 +115,7 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
         else:
             notes.append(f"Growth law r = c N^κ for {name}" + (f" ({fit.layer})" if str(fit.layer) else "")
                          + f" not fitted: {getattr(fit, 'reason', '') or status}")
-    ax.set_xlabel("layer width N (the variant's hidden size)", fontsize=8.5)
+    ax.set_xlabel("layer width N (the variant's hidden size; points drawn beside their N, see note)", fontsize=8.5)
     ax.set_ylabel(r"spikes $\hat s$: singular values above $\gamma_+$", fontsize=8.5)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     top = max(1.0, float(np.nanmax(good.spikes_max)) if len(good) and "spikes_max" in good.columns
@@ -124,7 +124,7 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
     ax.set_title("spike count (marker: mean over seeds; bar: seeds' min–max)", fontsize=9)
     # below the panel: inside it the legend would hide the counts
     ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    ax_bulk.set_xlabel("layer width N", fontsize=8.5)
+    ax_bulk.set_xlabel("layer width N (points drawn beside their N, see note)", fontsize=8.5)
     ax_bulk.set_ylabel(r"bulk fraction $1 - \hat s/m$ (mean over seeds)", fontsize=8.5)
     ax_bulk.set_title("fraction of singular values in the MP bulk", fontsize=9)
     if ax_bulk.lines:
@@ -147,6 +147,10 @@ def spike_count_figure(counts: pd.DataFrame, growth: pd.DataFrame) -> Figure:
         if Ns.size:
             a.set_xticks(Ns)
             a.set_xlim(Ns.min() - 0.6 * gap, Ns.max() + 0.6 * gap)
+    if len(series) > 1 and Ns.size:
+        notes.append(f"The points of the {len(series)} layer-method series are drawn side by side, up to "
+                     f"±{(len(series) - 1) / 2 * dx:.3g} from their N (the tick), so that equal counts stay visible; "
+                     "every point belongs to the N of the nearest tick.")
     skipped = skipped_notes(counts, by=("layer",))
     if skipped:
         notes.insert(0, "Layers not analysed: " + "; ".join(skipped))

@@ -86,8 +86,14 @@ def _with_reason_rows(frame: pd.DataFrame, reason_rows: Sequence[Mapping[str, An
     return frame.reindex(columns=list(dict.fromkeys([*by, "seed", *values, "status", "reason", *frame.columns])))
 
 
+def _status_last(frame: pd.DataFrame) -> pd.DataFrame:
+    """``status`` and ``reason`` as the last columns (after every value)."""
+    last = [c for c in ("status", "reason") if c in frame.columns]
+    return frame[[c for c in frame.columns if c not in last] + last]
+
+
 def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
-              reason_rows: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
+              reason_rows: Sequence[Mapping[str, Any]] = (), layer: str | None = None) -> pd.DataFrame:
     """One study table from the concatenated per-run tables it is built from, keyed by their names
     (``mp_fit``, ``training``, ...: the inputs of the table in :data:`rmtweights.plan.TABLES`).
 
@@ -103,7 +109,16 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
     ``reason_rows`` (run keys and a ``reason``) stand for runs without a per-run table, e.g. a model
     given without an architecture in the ``correlation`` and ``lowrank`` tables: each becomes a
     "skipped" row with its reason, so the table says why it has no numbers for that model.
+    ``layer``: in ``compare_<key>`` tables, the layer the comparison figure shows
+    (``studies.<study>.compare_layer``), flagged by the boolean column ``compare_layer``.
+
+    Every table ends with the columns ``status`` and ``reason``.
     """
+    return _status_last(_aggregate(table, frames, reason_rows, layer))
+
+
+def _aggregate(table: str, frames: Mapping[str, pd.DataFrame], reason_rows: Sequence[Mapping[str, Any]],
+               layer: str | None) -> pd.DataFrame:
     if table == "table2":
         return _table2(frames["mp_fit"])
     if table == "training":
@@ -123,5 +138,6 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
         fits = fits[fits.state == "trained"]
         per_layer = _with_status(fits, GROUP + ["layer", "method"], ["s_hat", "ave_w", "gamma_max"])
         acc = mean_sd(final_epochs(frames["training"]), GROUP, ["test_acc"])
-        return per_layer.merge(acc[GROUP + ["test_acc_mean", "test_acc_sd", "test_acc_n"]], on=GROUP, how="left")
+        out = per_layer.merge(acc[GROUP + ["test_acc_mean", "test_acc_sd", "test_acc_n"]], on=GROUP, how="left")
+        return out.assign(compare_layer=out.layer == layer)  # the layer of the comparison figure ([1] Fig. 3)
     raise ValueError(f"unknown table {table!r}")

@@ -68,6 +68,7 @@ def prune_tables(model, splits, layer: str, fits: pd.DataFrame, *, reshape: str 
     and no numbers: it is not a result.
     """
     trained = fits[fits.state == "trained"]
+    prune.find_layer(model, layer)  # an nn.Linear or nn.Conv2d, else an error listing those that are
     target = trained[trained.layer == layer]
     if target.empty:
         raise ValueError(f"prune layer {layer!r} is not among the model's layers {sorted(trained.layer.unique())}")
@@ -82,9 +83,13 @@ def prune_tables(model, splits, layer: str, fits: pd.DataFrame, *, reshape: str 
                            if r.n > 0))
     rows = [dict(choice="dense", accuracy=float(dense_acc), params_dense=dense_params, params=dense_params,
                  params_fraction=1.0, layers_factorised=0, status="ok", reason="")]
+    prunable = set(prune.prunable_layers(model))  # analysed tensors of other modules stay dense
+    kept = sorted(set(trained.layer[trained.status == "ok"]) - prunable)
+    note = f"kept dense (not nn.Linear or nn.Conv2d): {', '.join(kept)}" if kept else ""
     for choice, ranks in _choices(trained).items():
         if isinstance(ranks, dict):
-            ranks = {name: s for name, s in ranks.items() if s > 0}  # s-hat = 0: no signal found, layer kept
+            # s-hat = 0: no signal found, layer kept
+            ranks = {name: s for name, s in ranks.items() if s > 0 and name in prunable}
             if not ranks:
                 ranks = f"s-hat = 0 in every layer: nothing to truncate ({choice} is the dense network)"
         if isinstance(ranks, str):
@@ -95,7 +100,7 @@ def prune_tables(model, splits, layer: str, fits: pd.DataFrame, *, reshape: str 
         params = dense_params - int(info.params_dense.sum()) + int(info.params_low_rank.sum())
         rows.append(dict(choice=choice, accuracy=float(acc), params_dense=dense_params, params=params,
                          params_fraction=params / dense_params, layers_factorised=int(info.factorised.sum()),
-                         status="ok", reason=""))
+                         status="ok", reason=note))
     return curve, pd.DataFrame(rows).reindex(columns=list(LOWRANK_COLUMNS))
 
 

@@ -354,7 +354,8 @@ def batch_size_check(tables: Mapping[str, pd.DataFrame], studies: Mapping[str, M
         if not layers:
             lines.append(f"  - {'/'.join(key)}: no fit ({reason(group)}).")
             continue
-        layer = PAPER_BATCH["layer"] if PAPER_BATCH["layer"] in layers else layers[0]
+        shown = list(dict.fromkeys(ok.layer[ok.compare_layer.astype(bool)])) if "compare_layer" in ok else []
+        layer = shown[0] if shown else PAPER_BATCH["layer"] if PAPER_BATCH["layer"] in layers else layers[0]
         rows = ok[ok.layer == layer].copy()
 
         def batch(variant: str) -> float:

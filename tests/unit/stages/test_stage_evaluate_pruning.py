@@ -127,3 +127,32 @@ def test_unknown_prune_layer(model_and_data):
     model, data = model_and_data
     with pytest.raises(ValueError, match="'fc9'"):
         prune_tables(model, data, "fc9", _fits({"bema": {}}))
+
+
+def test_layers_that_are_not_linear_or_conv2d_stay_dense_and_say_so(model_and_data):
+    """A model of your own may hold analysed tensors (here a Conv1d kernel) that keep-top-s cannot truncate:
+    the low-rank networks keep them dense and the rows say which."""
+    from torch import nn
+
+    class WithExtra(nn.Module):
+        def __init__(self, body: nn.Sequential) -> None:
+            super().__init__()
+            for name, child in body.named_children():
+                self.add_module(name, child)
+            self.extra = nn.Conv1d(4, 16, 3)  # analysed (a 3-d kernel), not used by the forward pass
+
+        def forward(self, x):
+            for name, child in self.named_children():
+                x = x if name == "extra" else child(x)
+            return x
+
+    mlp, data = model_and_data
+    model = WithExtra(copy.deepcopy(mlp))
+    fits = _fits({"bema": {"fc1": (2, 0.7), "fc2": (1, 0.6)}})
+    extra = fits[fits.layer == "fc1"].assign(layer="extra", n=16, m=12, min_nm=12, s_hat=3, ave_w=0.9)
+    _, low = prune_tables(model, data, "fc2", pd.concat([fits, extra], ignore_index=True))
+    low = low.set_index("choice")
+    assert low.loc["bema", "status"] == "ok" and low.loc["bema", "layers_factorised"] == 2
+    assert low.loc["bema", "reason"] == "kept dense (not nn.Linear or nn.Conv2d): extra"
+    with pytest.raises(ValueError, match="layer 'extra' is a Conv1d; keep-top-s and low rank need"):
+        prune_tables(model, data, "extra", fits)
