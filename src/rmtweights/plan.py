@@ -377,7 +377,8 @@ def weights_layout(config: Mapping[str, Any]) -> dict[tuple[str, str], list[list
                 continue
             try:
                 layout[(study, model)] = plan_parts(spec["weights"], include=spec["include"], exclude=spec["exclude"],
-                                                    layers_per_job=spec["layers_per_job"])
+                                                    layers_per_job=spec["layers_per_job"], experts=spec["experts"],
+                                                    split_qkv=spec["split_qkv"], split_gate_up=spec["split_gate_up"])
             except WeightsError as err:  # name the config key and the path as resolved (config.resolve_paths)
                 raise WeightsError(f"config error at external.{study}.{model}.weights "
                                    f"({os.path.abspath(spec['weights'])}): {err}") from None

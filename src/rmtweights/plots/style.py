@@ -76,10 +76,12 @@ METHOD_STYLES = {
 }
 _EXTRA_COLOURS = ("tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
 
-#: Trained weights blue, initial weights red (paper 001, Figs. 2–3).
+#: Trained weights blue, initial weights red (paper 001, Figs. 2–3); the random baseline of a model
+#: given as a weights file (:mod:`rmtweights.baselines`) red like the initial weights it stands in for.
 STATE_STYLES = {
     "trained": dict(color="tab:blue", ls="-", marker="o", lw=1.3),
     "initial": dict(color="tab:red", ls="--", marker="x", lw=1.0),
+    "baseline": dict(color="tab:red", ls="--", marker="x", lw=1.0),
 }
 
 TRAINED_FILL = "tab:purple"  # trained histogram (paper 000 Fig. 1 shows one colour per spectrum)
