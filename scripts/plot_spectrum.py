@@ -1,4 +1,4 @@
-"""Snakemake adapter of rule plot_spectrum: paper 000 Fig. 1 for one run."""
+"""Snakemake adapter of rule plot_spectrum: paper 000 Fig. 1 for one run, in pages, and its overview."""
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -7,7 +7,7 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.plot_spectrum import plot_spectrum
+from rmtweights.stages.plot_spectrum import plot_spectrum, save_spectrum_figures
 
-fig = plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
-io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+overview, pages = plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
+save_spectrum_figures(overview, pages, snakemake.output.png, snakemake.output.overview, snakemake.output.pdf)

@@ -60,6 +60,7 @@ __all__ = [
     "plan_tensors",
     "natural_key",
     "shape_text",
+    "skip_group",
 ]
 
 #: Dtypes of the tensors that are weights (analysed).
@@ -309,3 +310,22 @@ def shape_text(shape: str | Sequence[int], n: int, m: int, kind: str = "linear",
         return f"{tensor} kernel → {n}×{m} matrix"
     noun = {"expert": "expert stack", "attention": "fused q,k,v"}.get(kind, "tensor")
     return f"{tensor} {noun} → {n}×{m} matrix"
+
+
+# (substring of a reason, the group it belongs to), tried in order
+_SKIP_GROUPS = (
+    ("1-d tensor", "biases and norms"),
+    ("scalar", "scalars"),
+    ("buffer", "integer and bool buffers"),
+    ("not a weight", "tensors not named as weights"),
+    ("min_dim", "too few singular values"),
+    ("all-zero", "all-zero matrices"),
+    ("cannot decompose", "matrices with NaN or Inf"),
+    ("no decomposition", "decompositions that failed"),
+)
+
+
+def skip_group(reason: str) -> str:
+    """The group a skip reason belongs to, for a summary line ("591 biases and norms, 2 ..."); an
+    unknown reason is its own group."""
+    return next((group for needle, group in _SKIP_GROUPS if needle in reason), reason)

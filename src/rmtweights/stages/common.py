@@ -11,9 +11,9 @@ from rmtweights.run_keys import RUN_COLUMNS
 
 __all__ = ["RUN_COLUMNS", "STATES", "add_run_keys", "layer_groups", "run_key", "skipped_reason"]
 
-#: Weight states of a run: the trained weights and those it started from, or, for a model given as a
-#: weights file without its initialisation, a random baseline of the same shapes (:mod:`rmtweights.baselines`).
-STATES: tuple[str, ...] = ("trained", "initial", "baseline")
+#: Weight states of a run: the trained weights and those it started from (or, for a model given
+#: without its initialisation, a random baseline of the same shapes).
+STATES: tuple[str, ...] = ("trained", "initial")
 
 
 def add_run_keys(frame: pd.DataFrame, keys: Mapping[str, Any] | Any) -> pd.DataFrame:

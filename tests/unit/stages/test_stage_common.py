@@ -23,7 +23,7 @@ def test_add_run_keys_from_mapping_and_attributes():
     assert list(frame.columns) == ["layer", "x"]  # the input is not modified
     with pytest.raises(KeyError):
         add_run_keys(frame, {"study": "demo"})
-    assert STATES == ("trained", "initial", "baseline")
+    assert STATES == ("trained", "initial")
 
 
 def test_run_key_types_and_sources():
