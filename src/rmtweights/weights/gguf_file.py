@@ -70,7 +70,8 @@ def gguf_tensors(path: Path) -> tuple[list[GGUFTensor], dict[str, str]]:
     try:
         reader = GGUFReader(path)
     except Exception as err:  # the reader raises ValueError, IndexError, ... for damaged headers
-        raise WeightsError(f"GGUF file {path} cannot be read ({type(err).__name__}: {err}); download it again") from err
+        raise WeightsError(f"GGUF file {path} cannot be read, it is truncated or corrupt ({type(err).__name__}: "
+                           f"{err}); download it again") from err
     try:
         if reader.byte_order != "I":
             raise WeightsError(f"GGUF file {path} is in the other byte order than this machine's; convert it first")

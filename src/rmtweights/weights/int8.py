@@ -80,7 +80,8 @@ def dequantise_int8(name: str, scale: Int8Scale, load: Callable[[str], torch.Ten
     if scale.layout == "SCB":
         return q * (s.reshape(-1, *([1] * (q.ndim - 1))) / 127.0)  # LLM.int8: row-wise absmax / 127
     if scale.zero_point is not None:
-        q = q - load(scale.zero_point).to(torch.float32).reshape(_broadcast_shape(s, q, name))
+        zero = load(scale.zero_point).to(torch.float32)
+        q = q - _expand_groups(zero.reshape(_broadcast_shape(zero, q, name)), q, name)
     return q * _expand_groups(s.reshape(_broadcast_shape(s, q, name)), q, name)
 
 
