@@ -38,9 +38,9 @@ __all__ = [
     "analysis_mem_mb", "batched_training_rules", "canonical", "comparison_layer", "config_value", "dataset_params",
     "external_spec", "figure_runs", "final_targets", "group_jobs", "is_weights_source", "job_counts", "model_params",
     "porter_thomas_window", "prune_layer", "prune_reason", "pruned_runs", "run_analyses", "run_files", "run_groups",
-    "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_tables",
-    "table_inputs", "table_pattern", "table_reason_rows", "train_mem_mb", "train_recipe", "train_runtime",
-    "trained_variants", "variant_widths", "vector_studies", "weights_files", "weights_layout", "weights_part_files",
+    "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_fits",
+    "summary_tables", "table_inputs", "table_pattern", "table_reason_rows", "train_mem_mb", "train_recipe",
+    "train_runtime", "trained_variants", "variant_widths", "vector_studies", "weights_files", "weights_layout", "weights_part_files",
     "wildcard_constraints",
 ]
 
@@ -486,6 +486,12 @@ def final_targets(config: Mapping[str, Any]) -> list[str]:
 def summary_tables(config: Mapping[str, Any]) -> list[str]:
     """Every study and sweep table of the run (Parquet): the inputs of ``results/summary.md``."""
     return [path for path in final_targets(config) if path.startswith("results/tables/") and path.endswith(".parquet")]
+
+
+def summary_fits(config: Mapping[str, Any]) -> list[str]:
+    """The external runs' fit tables, which the summary of a config with external studies only reads."""
+    external = [run for study in config["external"] for run in runs(config, study)]
+    return run_files(f"{RUN_DIR}/mp_fit.parquet", external)
 
 
 # ---------------------------------------------------------------- wildcards
