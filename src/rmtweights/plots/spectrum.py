@@ -243,7 +243,7 @@ def spectrum_figure(spectra: pd.DataFrame, fits: pd.DataFrame, *, bins: int = 50
     if title is None:
         states = set(spectra.state) if "state" in spectra.columns and len(spectra) else set()
         outline = next((label for state, label in _REFERENCE_STATES.items() if state in states), "")
-        title = (f"Singular-value spectra against the Marchenko–Pastur law (paper 000 Fig. 1)\n"
+        title = (f"Singular-value spectra against the Marchenko–Pastur law · paper 000 Fig. 1\n"
                  f"{run_label(spectra, fits)} · state: trained weights"
                  + (f" (grey outline: {outline})" if outline else ""))
     width = fig.get_size_inches()[0]
@@ -261,7 +261,7 @@ def spectrum_pages(spectra: pd.DataFrame, fits: pd.DataFrame, *, per_page: int =
     if len(layers) <= per_page:
         return [spectrum_figure(spectra, fits, bins=bins, max_cols=max_cols)]
     pages = [layers[i:i + per_page] for i in range(0, len(layers), per_page)]
-    base = (f"Singular-value spectra against the Marchenko–Pastur law (paper 000 Fig. 1)\n"
+    base = (f"Singular-value spectra against the Marchenko–Pastur law · paper 000 Fig. 1\n"
             f"{run_label(spectra, fits)}")
     return [spectrum_figure(spectra, fits, bins=bins, max_cols=max_cols, layers=page,
                             title=f"{base} · layers {i * per_page + 1}–{i * per_page + len(page)} of {len(layers)} "

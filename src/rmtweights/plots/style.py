@@ -202,7 +202,7 @@ def wrap_title(title: str, width: int) -> str:
     """Break each title line that is longer than ``width`` characters at its " · " separators."""
     out = []
     for line in title.split("\n"):
-        parts = line.split(" · ")
+        parts = [piece for part in line.split(" · ") for piece in _split_long(part, width)]
         current = parts[0]
         for part in parts[1:]:
             if len(current) + 3 + len(part) > width:
@@ -212,6 +212,13 @@ def wrap_title(title: str, width: int) -> str:
                 current += " · " + part
         out.append(current)
     return "\n".join(out)
+
+
+def _split_long(text: str, width: int) -> list[str]:
+    """``text`` cut at spaces into pieces of at most ``width`` characters (a longer word stays whole)."""
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [text]
 
 
 def finish(fig: Figure, title: str, *, notes: Sequence[str] = (), handles: Sequence | None = None,
