@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 
 from rmtweights.formatting import number
 from rmtweights.methods import METHODS
+from rmtweights.tensors import shape_text
 
 __all__ = [
     "METHOD_STYLES",
@@ -131,14 +132,18 @@ def ok_rows(frame: pd.DataFrame) -> pd.Series:
 
 
 def layer_name(row) -> str:
-    """"fc4 (10x84)": the layer and the shape of its weight, or n×m when the shape is unknown."""
+    """"fc4 (10×84 matrix)": the layer and its shape in words (:func:`rmtweights.tensors.shape_text`), or
+    n×m when the weight's shape is unknown."""
     get = row.get if isinstance(row, dict) else (lambda k, d=None: getattr(row, k, d))
     shape = get("shape", None)
     n, m = number(get("n", None)), number(get("m", None))
+    n, m = (int(n), int(m)) if math.isfinite(n) and math.isfinite(m) else (0, 0)
     if isinstance(shape, str) and shape:
-        dims = shape
-    elif math.isfinite(n) and math.isfinite(m):
-        dims = f"{int(n)}x{int(m)}"
+        kind, reshape = get("kind", None), get("reshape", None)
+        dims = shape_text(shape, n, m, kind if isinstance(kind, str) else "linear",
+                          reshape if isinstance(reshape, str) else "spatial")
+    elif n and m:
+        dims = f"{n}×{m}"
     else:
         dims = ""
     return f"{get('layer', '?')} ({dims})" if dims else str(get("layer", "?"))
