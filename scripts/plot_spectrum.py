@@ -7,7 +7,8 @@ from _adapter import start
 
 start(snakemake)
 from rmtweights import io
-from rmtweights.stages.plot_spectrum import plot_spectrum, save_spectrum_figures
+from rmtweights.stages.plot_spectrum import plot_spectrum
 
-overview, pages = plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
-save_spectrum_figures(overview, pages, snakemake.output.png, snakemake.output.overview, snakemake.output.pdf)
+out = snakemake.output
+plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits), png=out.png,
+              overview_png=out.overview, pdf=out.pdf)

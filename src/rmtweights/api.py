@@ -175,23 +175,11 @@ def analyze_model(
         done = 0
         for state, layers in states.items():
             for layer, result in iter_spectra(layers, min_dim=min_dim, device=device, state=state, total=total,
-                                              log=_offset(log, done, total)):
+                                              done=done, log=log):
                 fits += _layer_records(state, layer, result, reshape, methods, alpha=alpha, beta=beta, a=a,
                                        n_bootstrap=n_bootstrap, seed=seed, spectra=spectra)
             done += len(parts)
     return _table(fits, spectra)
-
-
-def _offset(log: Callable[[str], None] | None, done: int, total: int) -> Callable[[str], None] | None:
-    """``log`` with the count of the lines of a later state shifted by the layers already done."""
-    if log is None or not done:
-        return log
-
-    def shifted(line: str) -> None:
-        k, rest = line.split("/", 1)
-        log(f"{int(k) + done}/{rest}")
-
-    return shifted
 
 
 def _layer_records(state: str, layer: LayerMatrix | SkippedTensor, result, reshape: str, methods: Sequence[str], *,

@@ -31,6 +31,7 @@ DISTRIBUTIONS = {
     "torchvision": ("torchvision", "torchvision"),
     "mpmath": ("mpmath", "mpmath"),
     "safetensors": ("safetensors", "safetensors"),
+    "gguf": ("gguf", "gguf"),
     "yaml": ("pyyaml", "pyyaml"),
     "jsonschema": ("jsonschema", "jsonschema"),
 }

@@ -18,30 +18,33 @@ from matplotlib.figure import Figure
 from rmtweights.plots.overview import overview_figure
 from rmtweights.plots.spectrum import spectrum_pages
 
-__all__ = ["plot_spectrum", "save_spectrum_figures"]
+__all__ = ["spectrum_figures", "plot_spectrum"]
 
 
-def plot_spectrum(spectra: pd.DataFrame, fits: pd.DataFrame) -> tuple[Figure, list[Figure]]:
+def spectrum_figures(spectra: pd.DataFrame, fits: pd.DataFrame) -> tuple[Figure, list[Figure]]:
     """The run's overview and its pages of spectra against the MP law, from its ``spectra.parquet`` and
     ``mp_fit.parquet``."""
     return overview_figure(fits), spectrum_pages(spectra, fits)
 
 
-def save_spectrum_figures(overview: Figure, pages: list[Figure], png: str | os.PathLike,
-                          overview_png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Write the first page (PNG), the overview (PNG) and all of them (one PDF, overview first), atomically;
-    then close the figures."""
+def plot_spectrum(spectra: pd.DataFrame, fits: pd.DataFrame, *, png: str | os.PathLike,
+                  overview_png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Rule ``plot_spectrum``: :func:`spectrum_figures`, written as the first page (PNG), the overview (PNG)
+    and all of them (one PDF, the overview first), each atomically; the figures are closed."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
     from rmtweights import io
 
-    with io.atomic_path(png, suffix=".png") as tmp:
-        pages[0].savefig(tmp, dpi=150, format="png")
-    with io.atomic_path(overview_png, suffix=".png") as tmp:
-        overview.savefig(tmp, dpi=150, format="png")
-    with io.atomic_path(pdf, suffix=".pdf") as tmp, PdfPages(tmp) as document:
+    overview, pages = spectrum_figures(spectra, fits)
+    try:
+        with io.atomic_path(png, suffix=".png") as tmp:
+            pages[0].savefig(tmp, dpi=150, format="png")
+        with io.atomic_path(overview_png, suffix=".png") as tmp:
+            overview.savefig(tmp, dpi=150, format="png")
+        with io.atomic_path(pdf, suffix=".pdf") as tmp, PdfPages(tmp) as document:
+            for figure in [overview, *pages]:
+                document.savefig(figure)
+    finally:
         for figure in [overview, *pages]:
-            document.savefig(figure)
-    for figure in [overview, *pages]:
-        plt.close(figure)
+            plt.close(figure)

@@ -74,17 +74,19 @@ def _duration(seconds: float) -> str:
 
 
 def progress_line(k: int, total: int | None, state: str, layer: LayerMatrix, status: str, seconds: float,
-                  elapsed: float) -> str:
-    """``"3/40 trained fc2 80×40 matrix: ok 0.02 s, ~1 s left"``: one analysed layer (k of total, when
-    known, with the time left at the mean pace so far)."""
+                  elapsed: float, timed: int | None = None, method: str = "") -> str:
+    """``"3/40 trained fc2 80×40 matrix: ok (gram) 0.02 s, ~1 s left"``: one analysed layer (k of total, when
+    known), the decomposition's path, and the time left at the mean pace of the ``timed`` layers (default k)
+    of ``elapsed`` seconds."""
     count = f"{k}/{total}" if total else str(k)
-    left = f", ~{_duration(elapsed / k * (total - k))} left" if total and k < total else ""
+    pace = elapsed / (timed or k)
+    left = f", ~{_duration(pace * (total - k))} left" if total and k < total else ""
     return (f"{count} {state} {layer.name} {shape_text(layer.shape, layer.n, layer.m, layer.kind, layer.reshape)}: "
-            f"{status} {seconds:.2f} s{left}")
+            f"{status}{f' ({method})' if method else ''} {seconds:.2f} s{left}")
 
 
 def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int = 10, vectors: bool = False,
-                 device: str | None = None, state: str = "trained", total: int | None = None,
+                 device: str | None = None, state: str = "trained", total: int | None = None, done: int = 0,
                  log: Callable[[str], None] | None = None) -> Iterator[tuple[LayerMatrix | SkippedTensor,
                                                                         LayerSpectrum | None]]:
     """Each layer with its :func:`rmtweights.spectrum.layer_spectrum` (``None`` for a skipped tensor),
@@ -92,7 +94,7 @@ def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int 
 
     Layers of at least :data:`GPU_MIN_ELEMENTS` entries are decomposed on ``device`` (see
     :func:`spectra_tables`). ``log`` gets :func:`progress_line` per decomposed layer (``total``: the
-    number of layers to decompose, for "k/N" and the time left).
+    number of layers to decompose, for "k/N" and the time left; ``done``: how many of them came before).
     """
     start, k = time.perf_counter(), 0
     for layer in layers:
@@ -105,7 +107,8 @@ def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int 
         k += 1
         if log is not None:
             now = time.perf_counter()
-            log(progress_line(k, total, state, layer, result.status, now - began, now - start))
+            log(progress_line(done + k, total, state, layer, result.status, now - began, now - start, k,
+                              result.method or ""))
         yield layer, result
 
 
