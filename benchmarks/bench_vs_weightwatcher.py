@@ -256,10 +256,12 @@ def child_ours(args: argparse.Namespace) -> dict:
     for index, (name, path) in enumerate(zip(args.names.split(","), args.weights.split(","))):
         model = load_workload(path)
 
-        def spectrum(model=model):  # what analyze_model does first, on the same module's state_dict
+        def module_layers(model=model):  # the layers analyze_model reads: the module's state_dict's tensors
             state = model.state_dict()
-            layers = tensor_layers([(k, tuple(v.shape), v.dtype) for k, v in state.items()], state.__getitem__)
-            return spectra_tables({"trained": layers}, reshape="spatial", min_dim=10)[0]
+            return tensor_layers([(k, tuple(v.shape), v.dtype) for k, v in state.items()], state.__getitem__)
+
+        def spectrum():  # what analyze_model does first, on the same module
+            return spectra_tables({"trained": module_layers()}, reshape="spatial", min_dim=10)[0]
 
         spectra = spectrum()
         calls: dict[str, Callable[[], object]] = {
@@ -274,8 +276,7 @@ def child_ours(args: argparse.Namespace) -> dict:
         floor_methods = {}
         if name == "encoder":
             mats = [layer.weight.detach().numpy() for _, layer in weight_layers(model)]
-            calls["layers"] = lambda model=model: [layer.matrix
-                                                   for layer in _module_layers(model, "spatial", None, None)]
+            calls["layers"] = lambda: [layer.matrix for layer in module_layers() if hasattr(layer, "matrix")]
             floor_methods = bench_spectrum.value_methods(with_torch=False)  # name -> (fn of one matrix, candidate)
             for method, (fn, _) in floor_methods.items():
                 calls[f"sv:{method}"] = (lambda f: lambda: [f(w) for w in mats])(fn)
