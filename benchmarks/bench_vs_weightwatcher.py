@@ -284,6 +284,7 @@ def child_ours(args: argparse.Namespace) -> dict:
         best, out = timed(calls, args.large_repeats if large else args.repeats, warm_up=not large)
 
         full = out["full"]
+        full = full[full.status == "ok"]  # the analysed layers (the state_dict's biases are rows too, skipped)
         bema = full[full.method == "bema"]
         per_layer = full.drop_duplicates("layer")
         info = dict(numpy=np.__version__, scipy=scipy.__version__, torch=torch.__version__,
