@@ -5,8 +5,8 @@
 #
 # System packages (apt-get, as root): `make run` installs the default study's data set
 # (dataset-fashion-mnist) when it is missing; `make test` installs nothing unless asked with
-# CI=true or RMTW_INSTALL_SYSTEM_PACKAGES=1 (then Fashion-MNIST here, slurm-wlm and munge in the
-# SLURM tests); without that, the tests that need them skip and say so.
+# CI=true or RMTW_INSTALL_SYSTEM_PACKAGES=1 (then Fashion-MNIST and chromium here, slurm-wlm and munge in
+# the SLURM tests); without that, the tests that need them skip and say so.
 SHELL := /bin/bash
 PYTHON ?= python3
 CACHE_DIR ?= $(HOME)/.cache/rmtweights
@@ -54,10 +54,11 @@ run: env profile data ## run (or resume after a crash) the default study on this
 
 test: env ## the test suite (tests needing system packages skip unless CI=true or RMTW_INSTALL_SYSTEM_PACKAGES=1)
 	$(if $(INSTALL_SYSTEM_PACKAGES),@bash scripts/install_data.sh)
+	$(if $(INSTALL_SYSTEM_PACKAGES),@bash scripts/install_chromium.sh)
 	$(VENV)/bin/python -m pytest
 
-test-fast: env ## the tests not marked slow or slurm
-	$(VENV)/bin/python -m pytest -m "not slow and not slurm"
+test-fast: env ## the tests not marked slow, slurm or browser
+	$(VENV)/bin/python -m pytest -m "not slow and not slurm and not browser"
 
 test-slurm: env ## the SLURM integration tests on a throw-away cluster (root; slurm-wlm + munge, or RMTW_INSTALL_SYSTEM_PACKAGES=1)
 	$(VENV)/bin/python -m pytest tests/slurm -m slurm

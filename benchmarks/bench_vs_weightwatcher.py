@@ -31,7 +31,7 @@ clock; rounds interleave the calls, so load drift on a shared machine hits them 
   round, more rounds while the p-value is within 2 standard errors of 0.1);
 
 then where our time goes, in the same child process: the spectrum
-(:func:`rmtweights.stages.spectra.spectra_tables` on the module's layers, as ``analyze_model`` calls
+(:func:`rmtweights.stages.spectra.spectra_tables` on the tensors of the module's state_dict, as ``analyze_model`` reads
 it), the sigma fits (:func:`rmtweights.stages.fit_mp.fit_tables`, ``curve=False``), the heavy-tail
 table (:func:`rmtweights.stages.fit_heavy_tail.heavy_tail_table`) and the rest (building and merging
 the tables). Since (c) and (d) both compute the spectrum, ``WW default / our spectrum`` is the
@@ -245,7 +245,8 @@ def child_ours(args: argparse.Namespace) -> dict:
     sys.path.insert(0, str(HERE))
     import bench_spectrum  # noqa: E402  (the candidates and the accuracy rule of the floor)
 
-    from rmtweights.api import _module_layers, analyze_model
+    from rmtweights.api import analyze_model
+    from rmtweights.layers import tensor_layers
     from rmtweights.methods import METHOD_NAMES
     from rmtweights.stages.fit_heavy_tail import heavy_tail_table
     from rmtweights.stages.fit_mp import fit_tables
@@ -255,9 +256,12 @@ def child_ours(args: argparse.Namespace) -> dict:
     for index, (name, path) in enumerate(zip(args.names.split(","), args.weights.split(","))):
         model = load_workload(path)
 
-        def spectrum(model=model):  # what analyze_model does first, on the same module
-            return spectra_tables({"trained": _module_layers(model, "spatial", None, None)}, reshape="spatial",
-                                  min_dim=10)[0]
+        def module_layers(model=model):  # the layers analyze_model reads: the module's state_dict's tensors
+            state = model.state_dict()
+            return tensor_layers([(k, tuple(v.shape), v.dtype) for k, v in state.items()], state.__getitem__)
+
+        def spectrum():  # what analyze_model does first, on the same module
+            return spectra_tables({"trained": module_layers()}, reshape="spatial", min_dim=10)[0]
 
         spectra = spectrum()
         calls: dict[str, Callable[[], object]] = {
@@ -272,8 +276,7 @@ def child_ours(args: argparse.Namespace) -> dict:
         floor_methods = {}
         if name == "encoder":
             mats = [layer.weight.detach().numpy() for _, layer in weight_layers(model)]
-            calls["layers"] = lambda model=model: [layer.matrix
-                                                   for layer in _module_layers(model, "spatial", None, None)]
+            calls["layers"] = lambda: [layer.matrix for layer in module_layers() if hasattr(layer, "matrix")]
             floor_methods = bench_spectrum.value_methods(with_torch=False)  # name -> (fn of one matrix, candidate)
             for method, (fn, _) in floor_methods.items():
                 calls[f"sv:{method}"] = (lambda f: lambda: [f(w) for w in mats])(fn)
@@ -281,6 +284,7 @@ def child_ours(args: argparse.Namespace) -> dict:
         best, out = timed(calls, args.large_repeats if large else args.repeats, warm_up=not large)
 
         full = out["full"]
+        full = full[full.status == "ok"]  # the analysed layers (the state_dict's biases are rows too, skipped)
         bema = full[full.method == "bema"]
         per_layer = full.drop_duplicates("layer")
         info = dict(numpy=np.__version__, scipy=scipy.__version__, torch=torch.__version__,

@@ -11,8 +11,8 @@ from rmtweights import io
 from rmtweights.stages.extract_weights_part import extract_weights_part
 
 p = snakemake.params
-spectra, porter_thomas = extract_weights_part(p.spec["weights"], p.names, snakemake.wildcards, reshape=p.reshape,
-                                              seed=p.spec["seed"] or 0, porter_thomas_window=p.porter_thomas_window,
-                                              device=p.device, log=lambda line: print(line, file=sys.stderr))
+spectra, porter_thomas = extract_weights_part(p.spec, p.names, snakemake.wildcards, reshape=p.reshape,
+                                              porter_thomas_window=p.porter_thomas_window, device=p.device,
+                                              log=lambda line: print(line, file=sys.stderr))
 io.write_parquet(spectra, snakemake.output.spectra)
 io.write_parquet(porter_thomas, snakemake.output.porter_thomas)

@@ -1,4 +1,4 @@
-"""Snakemake adapter of rule plot_spectrum: paper 000 Fig. 1 for one run."""
+"""Snakemake adapter of rule plot_spectrum: paper 000 Fig. 1 for one run, in pages, and its overview."""
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -9,5 +9,6 @@ start(snakemake)
 from rmtweights import io
 from rmtweights.stages.plot_spectrum import plot_spectrum
 
-fig = plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits))
-io.save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+out = snakemake.output
+plot_spectrum(io.read_parquet(snakemake.input.spectra), io.read_parquet(snakemake.input.fits), png=out.png,
+              overview_png=out.overview, pdf=out.pdf)

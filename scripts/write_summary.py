@@ -10,6 +10,8 @@ from rmtweights import io
 from rmtweights.stages.write_summary import write_summary
 
 tables = {path: io.read_parquet(path) for path in snakemake.input.tables}
-text = write_summary(tables, studies=snakemake.params.studies, sweeps=snakemake.params.sweeps)
+p = snakemake.params
+text = write_summary(tables, studies=p.studies, sweeps=p.sweeps, external=p.external,
+                     fits=io.read_parquets(snakemake.input.fits))
 with io.atomic_path(snakemake.output.summary) as tmp:
     tmp.write_text(text, encoding="utf-8")

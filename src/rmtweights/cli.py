@@ -1,9 +1,14 @@
-"""The ``rmtweights`` command: ``rmtweights analyze PATH [-o table.parquet]`` analyses one weights file;
-``rmtweights plan CONFIG [--layers] [--csv]`` shows what a workflow config will run.
+"""The ``rmtweights`` command: ``rmtweights analyze PATH [-o table.parquet] [--report report.html]`` analyses
+one weights file; ``rmtweights plan CONFIG [--layers] [--csv]`` shows what a workflow config will run.
 
-Prints one line per layer and method (sigma-hat, threshold, s-hat, Ave_w, power-law exponent and
-verdict) and, with ``-o``, writes the full table of :func:`rmtweights.api.analyze_model` (Parquet, or
-CSV for a ``.csv`` name).
+``analyze`` analyses one weights file (or folder, or sharded checkpoint) with
+:func:`rmtweights.api.analyze_model` and prints one line per analysed layer, in the checkpoint's order
+(:func:`rmtweights.model_table.layer_summary`: shape, per method sigma-hat, threshold, s-hat and Ave_w,
+gamma_max, power-law exponent and verdict), then a footer saying how many tensors were analysed and
+why the others were not (listed one by one with ``--all``). ``-o`` writes the full table in the format
+its suffix names (``.parquet``, ``.csv``, ``.md``, ``.json``); ``--report`` writes a self-contained
+HTML page with the figures (:mod:`rmtweights.report`). Progress goes to stderr, one line per layer:
+``k/N layer shape: status seconds, ~time left``. A run that analyses nothing exits 1 and says why.
 """
 
 from __future__ import annotations
@@ -16,9 +21,6 @@ from rmtweights.methods import METHOD_NAMES, check_method
 
 __all__ = ["main"]
 
-SHOWN = ["layer", "kind", "shape", "method", "n", "m", "sigma", "gamma_plus", "s_hat", "ave_w", "alpha_sv",
-         "verdict", "status", "reason"]
-
 
 def _method(name: str) -> str:
     """A ``--methods`` value: a name of :data:`rmtweights.methods.METHOD_NAMES` (a renamed one is
@@ -29,14 +31,14 @@ def _method(name: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rmtweights", description="Random-matrix analysis of neural-network weights.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_analyze(sub) -> None:
     analyze = sub.add_parser("analyze", help="analyse every layer of a weights file, layer by layer",
-                             description="Analyse a weights file (.pt/.pth/.bin, .safetensors, a sharded "
+                             description="Analyse a weights file (.pt/.pth/.bin, .safetensors, .gguf, a sharded "
                                          "checkpoint's *.index.json or a folder holding one).")
     analyze.add_argument("path", help="weights file or folder")
-    analyze.add_argument("-o", "--output", help="write the full table here (.parquet, or .csv)")
+    analyze.add_argument("-o", "--output", help="write the full table here (.parquet, .csv, .md or .json)")
+    analyze.add_argument("--report", metavar="HTML", help="write a self-contained HTML report with the figures")
+    analyze.add_argument("--all", action="store_true", help="also list every skipped tensor with its reason")
     analyze.add_argument("--methods", nargs="+", type=_method, default=list(METHOD_NAMES), metavar="METHOD",
                          help=f"estimators of sigma, of {', '.join(METHOD_NAMES)} (default: all)")
     analyze.add_argument("--n-bootstrap", type=int, default=50, help="power-law bootstrap samples (default 50; 0: none)")
@@ -44,7 +46,16 @@ def _parser() -> argparse.ArgumentParser:
                          help="conv kernel to matrix (default spatial)")
     analyze.add_argument("--include", action="append", help="regular expression on tensor names to keep (repeatable)")
     analyze.add_argument("--exclude", action="append", help="regular expression on tensor names to drop (repeatable)")
+    analyze.add_argument("--experts", action="append", metavar="REGEX",
+                         help="3-d tensors that are expert stacks, besides those named experts/moe/_exps (repeatable)")
+    analyze.add_argument("--split-qkv", action="store_true", help="also cut fused attention projections into q, k, v")
+    analyze.add_argument("--split-gate-up", action="store_true", help="also cut fused gate_up projections in two")
+    analyze.add_argument("--baseline", choices=["shuffled", "gaussian"],
+                         help="also analyse a random baseline of every layer (shuffled entries, or Gaussian)")
     analyze.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+
+
+def _add_plan(sub) -> None:
     planned = sub.add_parser("plan", help="what a config will run: recipes, layers, jobs, cost",
                              description="Show what a workflow config will run before it runs: one row per run "
                                          "group with the resolved training recipe, the jobs per rule and an "
@@ -52,37 +63,65 @@ def _parser() -> argparse.ArgumentParser:
     planned.add_argument("config", help="a config file (e.g. config/paper.yaml)")
     planned.add_argument("--layers", action="store_true", help="one row per analysed layer with its matrix n x m")
     planned.add_argument("--csv", action="store_true", help="the table alone, as CSV")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rmtweights", description="Random-matrix analysis of neural-network weights.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_analyze(sub)
+    _add_plan(sub)
     return parser
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    """``rmtweights analyze``; returns the exit status."""
+    import pandas as pd
+
+    from rmtweights.api import analyze_model
+    from rmtweights.model_table import check_table_suffix, footer, layer_summary, skipped_layers, write_table_file
+    from rmtweights.weights.common import WeightsError
+
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        if args.output:
+            check_table_suffix(args.output)  # before any work
+        table = analyze_model(args.path, methods=args.methods, n_bootstrap=args.n_bootstrap, reshape=args.reshape,
+                              include=args.include, exclude=args.exclude, experts=args.experts,
+                              split_qkv=args.split_qkv, split_gate_up=args.split_gate_up, baseline=args.baseline,
+                              spectra=bool(args.report), log=progress)
+    except (WeightsError, FileNotFoundError, ValueError) as err:
+        print(f"rmtweights analyze: {err}", file=sys.stderr)
+        return 1
+    if args.output:
+        write_table_file(table, args.output)
+    if args.report:
+        from rmtweights.report import write_report
+        from rmtweights.weights.source import open_weights
+
+        with open_weights(args.path) as source:  # its header only, for the metadata it carries
+            metadata = source.metadata
+        settings = {"methods": ", ".join(args.methods), "power-law bootstrap samples": args.n_bootstrap,
+                    "conv reshape": args.reshape, "baseline": args.baseline or "none"}
+        write_report(table, args.report, source=args.path, metadata=metadata, settings=settings)
+    summary = layer_summary(table)
+    with pd.option_context("display.max_rows", None, "display.width", 250, "display.max_colwidth", 60):
+        if len(summary):
+            print(summary.to_string(index=False))
+        skipped = skipped_layers(table)
+        if args.all and len(skipped):
+            print("\nnot analysed:")
+            print(skipped.to_string(index=False))
+    print(footer(table) + ("" if args.all or not len(skipped_layers(table)) else " (--all lists them)"))
+    if not len(summary):
+        print(f"rmtweights analyze: no layer of {args.path} could be analysed ({footer(table)})", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (1 with a one-line message for bad input)."""
     args = _parser().parse_args(argv)
-    if args.command == "plan":
-        return _plan(args)
-    import pandas as pd
-
-    from rmtweights.api import analyze_model
-    from rmtweights.weights.common import WeightsError
-
-    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    try:
-        table = analyze_model(args.path, methods=args.methods, n_bootstrap=args.n_bootstrap, reshape=args.reshape,
-                              include=args.include, exclude=args.exclude, log=progress)
-    except (WeightsError, FileNotFoundError, ValueError) as err:
-        print(f"rmtweights analyze: {err}", file=sys.stderr)
-        return 1
-    if args.output:
-        from rmtweights import io
-
-        if args.output.endswith(".csv"):
-            with io.atomic_path(args.output) as tmp:
-                table.to_csv(tmp, index=False)
-        else:
-            io.write_parquet(table, args.output)
-    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 40):
-        print(table[[c for c in SHOWN if c in table]].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    return 0
+    return {"analyze": _analyze, "plan": _plan}[args.command](args)
 
 
 def _plan(args: argparse.Namespace) -> int:

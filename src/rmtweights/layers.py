@@ -11,36 +11,37 @@ kernel made into one, becomes a float64 NumPy matrix :math:`W` of shape :math:`n
 so that for i.i.d. entries of variance :math:`\\sigma^2` the :math:`\\gamma_k` follow the
 Marchenko-Pastur law of eq. (2) of [1]_ on :math:`[\\sigma(1-\\sqrt q), \\sigma(1+\\sqrt q)]`.
 
-A ``Linear`` weight is torch's ``out x in`` matrix. A conv kernel :math:`K` of shape
-``(d, c, kh, kw)`` (out channels, in channels, kernel height, width) becomes a matrix by a
-named reshape (:data:`RESHAPES`):
+A ``Linear`` weight is torch's ``out x in`` matrix. A convolution kernel :math:`K` of shape
+``(d, c, k_1, ..., k_K)`` (out channels, in channels, K spatial sizes; ``Conv2d``: ``(d, c, kh, kw)``)
+becomes a matrix by a named reshape (:data:`RESHAPES`):
 
 ``spatial`` (default)
-    :math:`(c\\,k_h) \\times (d\\,k_w)`, :math:`M[(c_i, i), (d_o, j)] = K[d_o, c_i, i, j]`, rows
-    ordered by :math:`c_i k_h + i` and columns by :math:`d_o k_w + j` (row-major pairs), i.e.
-    ``K.permute(1, 2, 0, 3).reshape(c*kh, d*kw)``. This is the "vertical" matrix of the
-    spatial low-rank decomposition of [3]_ (a rank-r factorisation of it is a ``kh x 1`` conv
-    to r channels followed by a ``1 x kw`` conv), the configuration [1]_ uses after Zhang et
-    al. [2]_; with it torchvision's AlexNet gives min(n, m) = 320, 576, 768, 768 for conv2-5,
-    the values of Table 2 of [1]_.
+    :math:`(c\\,k_1) \\times (d\\,k_2 \\cdots k_K)`, :math:`M[(c_i, i_1), (d_o, i_2, \\dots, i_K)] =
+    K[d_o, c_i, i_1, \\dots, i_K]`, index pairs in row-major order, i.e.
+    ``K.permute(1, 2, 0, 3, ..., K+1).reshape(c*k_1, -1)``; for a ``Conv2d`` kernel
+    :math:`(c\\,k_h) \\times (d\\,k_w)`. This is the "vertical" matrix of the spatial low-rank
+    decomposition of [3]_ (a rank-r factorisation of it is a ``kh x 1`` conv to r channels followed by
+    a ``1 x kw`` conv), the configuration [1]_ uses after Zhang et al. [2]_; with it torchvision's
+    AlexNet gives min(n, m) = 320, 576, 768, 768 for conv2-5, the values of Table 2 of [1]_.
 ``flatten``
-    :math:`d \\times (c\\,k_h\\,k_w)`, :math:`M[d_o, (c_i, i, j)] = K[d_o, c_i, i, j]`, torch's own
-    memory layout (the im2col matrix; the "channel" decomposition of [2]_).
+    :math:`d \\times (c\\,k_1 \\cdots k_K)`, torch's own memory layout (the im2col matrix; the
+    "channel" decomposition of [2]_).
 ``slices``
-    the :math:`k_h k_w` matrices :math:`M_{(i,j)} = K[:, :, i, j]` of shape :math:`d \\times c`,
-    ordered by :math:`i k_w + j`; their spectra are pooled.
+    the :math:`k_1 \\cdots k_K` matrices :math:`M_{(i_1, \\dots, i_K)} = K[:, :, i_1, \\dots, i_K]`
+    of shape :math:`d \\times c`, in row-major order of the spatial index; their spectra are pooled.
 
-Each matrix (each slice alike) is then transposed if it has fewer rows than columns. A 3-d
-``Conv1d`` kernel ``(d, c, k)`` is the 4-d kernel ``(d, c, k, 1)``.
+A ``Conv1d`` kernel ``(d, c, k)`` is thus ``(c k) x d`` under ``spatial`` (the ``Conv2d`` kernel
+``(d, c, k, 1)``), a ``Conv3d`` kernel ``(d, c, kt, kh, kw)`` is ``(c kt) x (d kh kw)``, and a kernel of
+spatial size 1 is the plain ``d x c`` matrix (up to orientation) under every reshape. Each matrix
+(each slice alike) is then transposed if it has fewer rows than columns.
 
-**Which tensors are layers.** For an ``nn.Module``: the weights of ``Linear``, ``Conv1d``,
-``Conv2d`` and ``Embedding`` modules. For a ``state_dict`` or a weights file (no architecture):
-:func:`rmtweights.tensors.classify` decides from the name, shape and dtype alone. Floating tensors whose name ends in
-``weight`` with 2 dimensions are matrices (``Linear``, and GPT-2's transposed ``Conv1D``, which has
-the same singular values), embedding tables and language-model heads get ``kind = "embedding"``
-(by name, :data:`rmtweights.tensors.EMBEDDING_PATTERN`) so that tables can keep or drop them, 3- and 4-d ones are conv
-kernels; every other tensor (biases and normalisation scales, integer or boolean buffers, tensors
-not named as weights) is *skipped with a reason*, never silently dropped.
+**Which tensors are layers, and which matrices they give**, is decided in one place,
+:mod:`rmtweights.tensors` (:func:`~rmtweights.tensors.plan_tensors`): from the name, shape and dtype
+alone for a ``state_dict`` or a weights file (expert stacks give one matrix per expert, fused
+projections can be split). For an ``nn.Module``, :func:`weight_tensors` takes the weights of its
+``Linear``, ``Conv1d``, ``Conv2d``, ``Conv3d`` and ``Embedding`` modules (the trained studies' path);
+:func:`rmtweights.api.analyze_model` analyses a module through its ``state_dict`` instead, so that
+every tensor of it is considered.
 
 References
 ----------
@@ -54,6 +55,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -61,7 +63,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rmtweights.tensors import classify, strip_wrapper_prefixes
+from rmtweights.tensors import SkippedTensor, TensorPart, plan_tensors, strip_wrapper_prefixes
 
 __all__ = [
     "RESHAPES",
@@ -69,8 +71,10 @@ __all__ = [
     "SkippedTensor",
     "conv_matrix",
     "conv_kernel",
+    "cut",
     "layer_matrix",
     "layer_matrices",
+    "part_layers",
     "tensor_layers",
     "weight_tensors",
 ]
@@ -85,20 +89,23 @@ class LayerMatrix:
     Attributes
     ----------
     name : str
-        Layer name: the module's (``fc1``, ``features.3``) or the tensor's without ``.weight``.
+        Layer name: the module's (``fc1``, ``features.3``) or the tensor's without ``.weight``, with
+        ``[e]``, ``[q]``, ... for a part of a tensor (:class:`rmtweights.tensors.TensorPart`).
     kind : str
-        One of :data:`rmtweights.tensors.KINDS`.
+        One of :data:`rmtweights.tensors.KINDS` (or ``conv<k>d``).
     matrix : numpy.ndarray
-        float64, ``n x m`` with ``n >= m``; for ``reshape="slices"`` a stack ``kh*kw x n x m``
-        (slice ``i*kw + j`` is ``K[:, :, i, j]``, oriented like every slice).
+        float64, ``n x m`` with ``n >= m``; for ``reshape="slices"`` a stack ``k_1*...*k_K x n x m``
+        (slice ``i`` is ``K[:, :, i_1, ..., i_K]`` in row-major order, oriented like every slice).
     shape : tuple of int
-        Shape of the original weight (``(out, in)``, ``(d, c, k)`` or ``(d, c, kh, kw)``).
+        Shape of the tensor it comes from (``(out, in)``, a kernel, a whole expert stack).
     reshape : str
         The reshape mode requested (one of :data:`RESHAPES`); it does not change a linear
         layer's matrix but is kept so that every row says which extraction produced it.
     transposed : bool
         True when the matrix was transposed to get ``n >= m`` (relative to the weight's own
         ``out x in`` layout for 2-d weights and to the reshape's definition for kernels).
+    quantisation : str
+        How the tensor was stored when that is not its dtype (``Q8_0``, ``int8+scale``), else "".
     """
 
     name: str
@@ -107,6 +114,7 @@ class LayerMatrix:
     shape: tuple[int, ...]
     reshape: str
     transposed: bool
+    quantisation: str = ""
 
     @property
     def n(self) -> int:
@@ -125,37 +133,35 @@ class LayerMatrix:
 
     @property
     def matrices(self) -> list[np.ndarray]:
-        """The 2-D matrices: one, or ``kh*kw`` for ``slices``."""
+        """The 2-D matrices: one, or ``k_1*...*k_K`` for ``slices``."""
         return list(self.matrix) if self.matrix.ndim == 3 else [self.matrix]
 
 
-@dataclass(frozen=True)
-class SkippedTensor:
-    """A tensor that was considered and is not analysed, with the reason (a row, never silence)."""
-
-    name: str
-    shape: tuple[int, ...]
-    reason: str
-    kind: str = "other"
-
-
-def _layer_name(key: str) -> str:
-    """``encoder.fc.weight`` -> ``encoder.fc``; ``in_proj_weight`` keeps its name."""
-    return key[: -len(".weight")] if key.endswith(".weight") else key
+def cut(tensor: torch.Tensor, part: TensorPart) -> torch.Tensor:
+    """The piece of ``tensor`` that ``part`` names (a view, no copy): the expert, then the split."""
+    if part.expert is not None:
+        tensor = tensor[part.expert]
+    if part.split is not None:
+        axis, index, parts = part.split
+        size = tensor.shape[axis] // parts
+        tensor = tensor.narrow(axis, index * size, size)
+    return tensor
 
 
 def weight_tensors(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]) -> list[tuple[str, str, torch.Tensor]]:
     """``(name, kind, weight)`` of every layer, in forward order.
 
     For a module, ``named_modules()`` order (registration order, which is forward order for
-    ``nn.Sequential`` models and torchvision's AlexNet and VGG): ``Linear``, ``Conv1d``, ``Conv2d``
-    and ``Embedding`` weights. For a ``state_dict``, key order and :func:`~rmtweights.tensors.classify`
-    (tensors that are not layers are left out here; :func:`layer_matrices` with ``skipped=True`` lists them).
-    Wrapper prefixes are stripped. Tensors are returned as they are (no copy), so this also works
-    for models on the ``meta`` device.
+    ``nn.Sequential`` models and torchvision's AlexNet and VGG): ``Linear``, ``Conv1d``, ``Conv2d``,
+    ``Conv3d`` and ``Embedding`` weights. For a ``state_dict``, key order and
+    :func:`~rmtweights.tensors.plan_tensors` (an expert stack gives one entry per expert; tensors that
+    are not layers are left out here; :func:`layer_matrices` with ``skipped=True`` lists them).
+    Wrapper prefixes are stripped. Tensors are returned as they are (views, no copy), so this also
+    works for models on the ``meta`` device.
     """
     if isinstance(model_or_state_dict, nn.Module):
-        kinds = ((nn.Linear, "linear"), (nn.Conv1d, "conv1d"), (nn.Conv2d, "conv"), (nn.Embedding, "embedding"))
+        kinds = ((nn.Linear, "linear"), (nn.Conv1d, "conv1d"), (nn.Conv2d, "conv"), (nn.Conv3d, "conv3d"),
+                 (nn.Embedding, "embedding"))
         out = []
         for name, module in model_or_state_dict.named_modules():
             kind = next((k for cls, k in kinds if isinstance(module, cls)), None)
@@ -164,43 +170,38 @@ def weight_tensors(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor]) 
         return out
     if not isinstance(model_or_state_dict, Mapping):
         raise ValueError(f"expected an nn.Module or a state_dict, got {type(model_or_state_dict).__name__}")
-    out = []
-    for key, tensor in model_or_state_dict.items():
-        if not isinstance(tensor, torch.Tensor):
-            continue
-        key = strip_wrapper_prefixes(key)
-        kind, _ = classify(key, tuple(tensor.shape), tensor.dtype)
-        if kind is not None:
-            out.append((_layer_name(key), kind, tensor))
-    return out
+    tensors = {key: t for key, t in model_or_state_dict.items() if isinstance(t, torch.Tensor)}
+    plan = plan_tensors((key, tuple(t.shape), t.dtype) for key, t in tensors.items())
+    return [(part.layer, part.kind, cut(tensors[part.tensor], part)) for part in plan
+            if isinstance(part, TensorPart)]
 
 
-def _as_4d(weight: torch.Tensor) -> torch.Tensor:
-    """A Conv1d kernel (d, c, k) as the Conv2d kernel (d, c, k, 1)."""
-    return weight.unsqueeze(-1) if weight.ndim == 3 else weight
+def _check_reshape(reshape: str) -> None:
+    if reshape not in RESHAPES:
+        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
 
 
 def conv_matrix(kernel: torch.Tensor | np.ndarray, reshape: str) -> torch.Tensor | np.ndarray:
-    """A conv kernel ``(d, c, kh, kw)`` (or ``(d, c, k)``) as a matrix, or a ``slices`` stack, before orientation.
+    """A conv kernel ``(d, c, k_1, ..., k_K)`` as a matrix, or a ``slices`` stack, before orientation.
 
-    ``spatial``: ``M[ci*kh + i, do*kw + j] = K[do, ci, i, j]``; ``flatten``:
-    ``M[do, (ci*kh + i)*kw + j] = K[do, ci, i, j]``; ``slices``: ``M[i*kw + j] = K[:, :, i, j]``.
-    Returns the type it is given (torch tensor or NumPy array); :func:`conv_kernel` inverts it.
+    ``spatial``: ``M[ci*k_1 + i_1, (do, i_2, ..., i_K)] = K[do, ci, i_1, ..., i_K]`` (for ``Conv2d``:
+    ``M[ci*kh + i, do*kw + j] = K[do, ci, i, j]``); ``flatten``: ``M[do, (ci, i_1, ..., i_K)]``;
+    ``slices``: ``M[(i_1, ..., i_K)] = K[:, :, i_1, ..., i_K]`` (row-major). Returns the type it is
+    given (torch tensor or NumPy array); :func:`conv_kernel` inverts it.
     """
-    if reshape not in RESHAPES:
-        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+    _check_reshape(reshape)
     is_numpy = isinstance(kernel, np.ndarray)
     k = torch.from_numpy(kernel) if is_numpy else kernel
-    if k.ndim not in (3, 4):
-        raise ValueError(f"conv kernel must have shape (d, c, kh, kw) or (d, c, k), got {tuple(k.shape)}")
-    k = _as_4d(k)
-    d, c, kh, kw = k.shape
+    if k.ndim < 3:
+        raise ValueError(f"conv kernel must have shape (d, c, k_1, ..., k_K), got {tuple(k.shape)}")
+    d, c, *spatial = k.shape
+    rest = tuple(range(3, k.ndim))
     if reshape == "spatial":
-        out = k.permute(1, 2, 0, 3).reshape(c * kh, d * kw)
+        out = k.permute(1, 2, 0, *rest).reshape(c * spatial[0], d * math.prod(spatial[1:]))
     elif reshape == "flatten":
-        out = k.reshape(d, c * kh * kw)
+        out = k.reshape(d, c * math.prod(spatial))
     else:
-        out = k.permute(2, 3, 0, 1).reshape(kh * kw, d, c)
+        out = k.permute(*range(2, k.ndim), 0, 1).reshape(math.prod(spatial), d, c)
     return out.numpy() if is_numpy else out
 
 
@@ -208,32 +209,36 @@ def conv_kernel(matrix: torch.Tensor, shape: Sequence[int], reshape: str) -> tor
     """Inverse of :func:`conv_matrix`: the kernel of ``shape`` whose reshape is ``matrix``.
 
     ``matrix`` is in the reshape's own layout (not oriented), shape ``(rows, cols)`` or, for
-    ``slices``, ``(kh*kw, d, c)``.
+    ``slices``, ``(k_1*...*k_K, d, c)``.
     """
-    if reshape not in RESHAPES:
-        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+    _check_reshape(reshape)
     shape = tuple(int(s) for s in shape)
-    d, c, kh, kw = shape if len(shape) == 4 else (*shape, 1)
+    if len(shape) < 3:
+        raise ValueError(f"conv kernel shape must be (d, c, k_1, ..., k_K), got {shape}")
+    d, c, *spatial = shape
+    spatial_dims = len(spatial)
     if reshape == "spatial":
-        kernel = matrix.reshape(c, kh, d, kw).permute(2, 0, 1, 3)
+        kernel = matrix.reshape(c, spatial[0], d, *spatial[1:]).permute(2, 0, 1, *range(3, 2 + spatial_dims))
     elif reshape == "flatten":
-        kernel = matrix.reshape(d, c, kh, kw)
+        kernel = matrix.reshape(shape)
     else:
-        kernel = matrix.reshape(kh, kw, d, c).permute(2, 3, 0, 1)
+        kernel = matrix.reshape(*spatial, d, c).permute(spatial_dims, spatial_dims + 1, *range(spatial_dims))
     return kernel.reshape(shape)
 
 
-def layer_matrix(name: str, kind: str, weight: torch.Tensor, reshape: str = "spatial") -> LayerMatrix:
-    """One layer's weight (any float dtype, any device) as an oriented float64 :class:`LayerMatrix`."""
-    if reshape not in RESHAPES:
-        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+def layer_matrix(name: str, kind: str, weight: torch.Tensor, reshape: str = "spatial", *,
+                 shape: Sequence[int] | None = None, quantisation: str = "") -> LayerMatrix:
+    """One layer's weight (any float dtype, any device; a matrix or a conv kernel) as an oriented
+    float64 :class:`LayerMatrix`; ``shape`` (default: the weight's) is the tensor it was cut from."""
+    _check_reshape(reshape)
     w = weight.detach().to(device="cpu", dtype=torch.float64)
     matrix = (w if w.ndim == 2 else conv_matrix(w, reshape)).numpy()
     transposed = matrix.shape[-2] < matrix.shape[-1]
     if transposed:
         matrix = np.swapaxes(matrix, -1, -2)
     return LayerMatrix(name=name, kind=kind, matrix=np.ascontiguousarray(matrix),
-                       shape=tuple(int(s) for s in weight.shape), reshape=reshape, transposed=bool(transposed))
+                       shape=tuple(int(s) for s in (weight.shape if shape is None else shape)), reshape=reshape,
+                       transposed=bool(transposed), quantisation=quantisation)
 
 
 def iter_layer_matrices(tensors: Iterable[tuple[str, str, torch.Tensor]], reshape: str = "spatial") -> Iterator[LayerMatrix]:
@@ -242,23 +247,39 @@ def iter_layer_matrices(tensors: Iterable[tuple[str, str, torch.Tensor]], reshap
         yield layer_matrix(name, kind, weight, reshape)
 
 
-def tensor_layers(entries: Iterable[tuple[str, Sequence[int], torch.dtype | str]], load: Callable[[str], torch.Tensor],
-                  reshape: str = "spatial") -> Iterator[LayerMatrix | SkippedTensor]:
-    """Every named tensor of a state_dict or weights file as a :class:`LayerMatrix`, or a
-    :class:`SkippedTensor` with the reason it is not a layer
-    (:func:`rmtweights.tensors.classify`).
+def part_layers(plan: Iterable[TensorPart | SkippedTensor], load: Callable[[str], torch.Tensor],
+                reshape: str = "spatial") -> Iterator[LayerMatrix | SkippedTensor]:
+    """Each planned part (:func:`rmtweights.tensors.plan_tensors`) as a :class:`LayerMatrix`; skipped
+    tensors as they are.
 
-    ``entries`` are ``(name, shape, dtype)`` in the file's order; ``load(name)`` returns one tensor and
-    is called only for layers, one at a time, so a memory-mapped file is read layer by layer. Layer
-    names drop the ``.weight`` suffix and wrapper prefixes.
+    ``load(name)`` returns one tensor; it is called once per tensor (the parts of one tensor follow
+    each other in a plan) and only for tensors with parts, and the tensor is released before the next
+    is loaded, so a memory-mapped file is read layer by layer.
     """
-    for name, shape, dtype in entries:
-        clean = strip_wrapper_prefixes(name)
-        kind, reason = classify(clean, shape, dtype)
-        if kind is None:
-            yield SkippedTensor(name=clean, shape=tuple(int(s) for s in shape), reason=reason)
-        else:
-            yield layer_matrix(_layer_name(clean), kind, load(name), reshape)
+    _check_reshape(reshape)
+    current: tuple[str | None, torch.Tensor | None] = (None, None)
+    for item in plan:
+        if isinstance(item, SkippedTensor):
+            yield item
+            continue
+        if current[0] != item.tensor:
+            current = (None, None)  # release the previous tensor before loading the next
+            current = (item.tensor, load(item.tensor))
+        yield layer_matrix(item.layer, item.kind, cut(current[1], item), reshape, shape=item.shape,
+                           quantisation=item.quantisation)
+    current = (None, None)
+
+
+def tensor_layers(entries: Iterable[Sequence], load: Callable[[str], torch.Tensor], reshape: str = "spatial",
+                  **options) -> Iterator[LayerMatrix | SkippedTensor]:
+    """Every named tensor of a state_dict or weights file as the :class:`LayerMatrix` objects it gives,
+    or a :class:`SkippedTensor` with the reason it is not a layer.
+
+    ``entries`` are ``(name, shape, dtype[, quantisation])`` in the file's order; ``options`` those of
+    :func:`rmtweights.tensors.plan_tensors` (``experts``, ``split_qkv``, ``split_gate_up``); ``load``
+    as in :func:`part_layers`. Layer names drop the ``.weight`` suffix and wrapper prefixes.
+    """
+    return part_layers(plan_tensors(entries, **options), load, reshape)
 
 
 def layer_matrices(
@@ -283,8 +304,7 @@ def layer_matrices(
     list of LayerMatrix
         In forward order.
     """
-    if reshape not in RESHAPES:
-        raise ValueError(f"reshape={reshape!r}; choose one of {RESHAPES}")
+    _check_reshape(reshape)
     tensors = weight_tensors(model_or_state_dict)
     if names is not None:
         if isinstance(names, str):

@@ -39,9 +39,10 @@ __all__ = [
     "dataset_files", "dataset_params", "DATASET_OPTIONS", "external_spec", "factory_code", "factory_codes",
     "figure_runs", "final_targets", "group_jobs", "is_weights_source", "job_counts", "model_params",
     "porter_thomas_window", "prune_layer", "prune_reason", "pruned_runs", "run_analyses", "run_files", "run_groups",
-    "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_tables",
-    "table_inputs", "table_layer", "table_pattern", "table_reason_rows", "train_mem_mb", "train_recipe", "train_runtime",
-    "trained_variants", "variant_widths", "vector_studies", "weights_files", "weights_layout", "weights_part_files",
+    "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_fits",
+    "summary_tables", "table_inputs", "table_layer", "table_pattern", "table_reason_rows", "train_mem_mb",
+    "train_recipe", "train_runtime", "trained_variants", "variant_widths", "vector_studies", "weights_files",
+    "weights_layout", "weights_part_files",
     "wildcard_constraints",
 ]
 
@@ -444,7 +445,8 @@ def weights_layout(config: Mapping[str, Any]) -> dict[tuple[str, str], list[list
                 continue
             try:
                 layout[(study, model)] = plan_parts(spec["weights"], include=spec["include"], exclude=spec["exclude"],
-                                                    layers_per_job=spec["layers_per_job"])
+                                                    layers_per_job=spec["layers_per_job"], experts=spec["experts"],
+                                                    split_qkv=spec["split_qkv"], split_gate_up=spec["split_gate_up"])
             except WeightsError as err:  # name the config key and the path as resolved (config.resolve_paths)
                 raise WeightsError(f"config error at external.{study}.{model}.weights "
                                    f"({os.path.abspath(spec['weights'])}): {err}") from None
@@ -552,6 +554,12 @@ def final_targets(config: Mapping[str, Any]) -> list[str]:
 def summary_tables(config: Mapping[str, Any]) -> list[str]:
     """Every study and sweep table of the run (Parquet): the inputs of ``results/summary.md``."""
     return [path for path in final_targets(config) if path.startswith("results/tables/") and path.endswith(".parquet")]
+
+
+def summary_fits(config: Mapping[str, Any]) -> list[str]:
+    """The external runs' fit tables, which the summary of a config with external studies only reads."""
+    external = [run for study in config["external"] for run in runs(config, study)]
+    return run_files(f"{RUN_DIR}/mp_fit.parquet", external)
 
 
 # ---------------------------------------------------------------- wildcards

@@ -32,23 +32,59 @@ def test_analyze_writes_the_table_of_analyze_model(weights_path, tmp_path, capsy
     assert main(["analyze", weights_path, "-o", str(out), "--n-bootstrap", "3", "--quiet"]) == 0
     printed = capsys.readouterr()
     assert printed.err == ""  # --quiet: no progress lines
-    assert "fc1" in printed.out and "fc2" in printed.out and "fc1.bias" in printed.out
+    lines = printed.out.splitlines()
+    header = lines[0].split()
+    assert header[:3] == ["layer", "kind", "shape"] and "γ_max" in header and "tail" in header
+    assert [line.split()[0] for line in lines[1:3]] == ["fc1", "fc2"]  # one line per analysed layer, in order
+    assert lines[3] == "analysed 2 of 3 tensors and matrices; skipped: 1 biases and norms (--all lists them)"
     written = pd.read_parquet(out)
     ref = analyze_model(weights_path, n_bootstrap=3)
     pd.testing.assert_frame_equal(written, ref, check_dtype=False)  # Parquet keeps values, not every dtype
 
 
-def test_options_reach_analyze_model(weights_path, tmp_path, capsys):
-    out = tmp_path / "table.csv"
+def test_all_lists_the_skipped_tensors_without_a_verdict(weights_path, capsys):
+    assert main(["analyze", weights_path, "--n-bootstrap", "0", "--quiet", "--all", "--methods", "bema"]) == 0
+    out = capsys.readouterr().out
+    block = out.split("not analysed:\n", 1)[1].splitlines()
+    assert block[1].split()[0] == "fc1.bias" and "1-d tensor" in block[1]
+    assert "inconclusive" not in block[1] and out.rstrip().endswith("biases and norms")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".md", ".json"])
+def test_options_reach_analyze_model_and_the_suffix_names_the_format(weights_path, tmp_path, capsys, suffix):
+    out = tmp_path / f"table{suffix}"
     argv = ["analyze", weights_path, "-o", str(out), "--methods", "bema", "--n-bootstrap", "0",
             "--include", "fc2", "--exclude", "bias"]
     assert main(argv) == 0
     progress = capsys.readouterr().err.splitlines()
-    assert len(progress) == 1 and progress[0].startswith("trained fc2 40x64")  # one line per layer
-    written = pd.read_csv(out)
+    assert len(progress) == 1 and progress[0].startswith("1/1 trained fc2 40×64 matrix: ok ")  # k/N name shape
     ref = analyze_model(weights_path, methods=["bema"], n_bootstrap=0, include=["fc2"], exclude=["bias"])
+    if suffix == ".csv":
+        written = pd.read_csv(out)
+        assert written.sigma.iloc[0] == pytest.approx(ref.sigma.iloc[0], rel=1e-12)  # CSV: 17 significant digits
+    elif suffix == ".json":
+        written = pd.read_json(out, orient="records")
+        assert written.sigma.iloc[0] == pytest.approx(ref.sigma.iloc[0], rel=1e-9)
+    else:
+        text = out.read_text().splitlines()
+        assert text[0].startswith("| layer | kind |") and text[2].startswith("| fc2 | linear |")
+        return
     assert written.layer.tolist() == ref.layer.tolist() == ["fc2"] and written.method.tolist() == ["bema"]
-    assert written.sigma.iloc[0] == pytest.approx(ref.sigma.iloc[0], rel=1e-12)  # CSV: 17 significant digits
+
+
+def test_unknown_suffix_is_refused_before_any_work(weights_path, tmp_path, capsys):
+    assert main(["analyze", weights_path, "-o", str(tmp_path / "table.xlsx"), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "table.xlsx" in captured.err and ".parquet, .csv, .md, .json" in captured.err and captured.out == ""
+    assert not (tmp_path / "table.xlsx").exists()
+
+
+def test_nothing_to_analyse_exits_1_and_says_why(tmp_path, capsys):
+    path = tmp_path / "biases.safetensors"
+    save_file({"a.bias": torch.zeros(5), "ids": torch.zeros(3, dtype=torch.int64)}, str(path))
+    assert main(["analyze", str(path), "--quiet", "--n-bootstrap", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "no layer of" in err and "1 biases and norms" in err and "1 integer and bool buffers" in err
 
 
 @pytest.mark.parametrize("kind", ["text", "zip", "missing"])
@@ -79,5 +115,5 @@ def test_python_dash_m(weights_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     header = result.stdout.splitlines()[0].split()
-    assert header[:4] == ["layer", "kind", "shape", "method"]
-    assert {"fc1", "fc2", "fc1.bias"} <= {line.split()[0] for line in result.stdout.splitlines()[1:]}
+    assert header[:3] == ["layer", "kind", "shape"]
+    assert {"fc1", "fc2"} <= {line.split()[0] for line in result.stdout.splitlines()[1:]}

@@ -32,6 +32,7 @@ DISTRIBUTIONS = {
     "PIL": ("pillow", "pillow"),
     "mpmath": ("mpmath", "mpmath"),
     "safetensors": ("safetensors", "safetensors"),
+    "gguf": ("gguf", "gguf"),
     "yaml": ("pyyaml", "pyyaml"),
     "jsonschema": ("jsonschema", "jsonschema"),
 }

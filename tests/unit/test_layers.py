@@ -10,6 +10,7 @@ from torch import nn
 
 from rmtweights.layers import (
     RESHAPES,
+    layer_matrix,
     LayerMatrix,
     SkippedTensor,
     conv_kernel,
@@ -136,7 +137,7 @@ def test_reshape_modes_constant():
 
 
 @pytest.mark.parametrize("reshape", RESHAPES)
-@pytest.mark.parametrize("shape", [(D, C, KH, KW), (D, C, KH)])
+@pytest.mark.parametrize("shape", [(D, C, KH, KW), (D, C, KH), (D, C, KH, KW, 3), (D, C, 2, KH, KW, 2)])
 def test_conv_kernel_inverts_conv_matrix(reshape, shape):
     k = torch.from_numpy(np.random.default_rng(3).standard_normal(shape))
     assert torch.equal(conv_kernel(conv_matrix(k, reshape), shape, reshape), k)
@@ -165,3 +166,61 @@ def test_tensor_layers_loads_only_layers_one_at_a_time():
     assert out[0].name == "fc" and out[1].name == "fc.bias" and "1-d" in out[1].reason
     # spatial reshape of (d=4, c=2, 3, 3): (c kh) x (d kw) = 6 x 12, oriented to 12 x 6
     assert (out[3].n, out[3].m, out[3].kind, out[3].transposed) == (12, 6, "conv", True)
+
+
+KT = 3  # a conv3d kernel's third spatial size, distinct from the others
+
+
+def test_conv3d_index_maps():
+    """(d, c, kt, kh, kw): spatial M[(ci, t), (do, i, j)], flatten M[do, (ci, t, i, j)], slices M[(t, i, j)] = K[:, :, t, i, j]."""
+    shape = (D, C, KT, KH, KW)
+    k = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)  # every entry distinct
+    spatial, flatten, slices = (conv_matrix(k, r) for r in RESHAPES)
+    assert spatial.shape == (C * KT, D * KH * KW) and flatten.shape == (D, C * KT * KH * KW)
+    assert slices.shape == (KT * KH * KW, D, C)
+    for do, ci, t, i, j in np.ndindex(*shape):
+        assert spatial[ci * KT + t, (do * KH + i) * KW + j] == k[do, ci, t, i, j]
+        assert flatten[do, ((ci * KT + t) * KH + i) * KW + j] == k[do, ci, t, i, j]
+        assert slices[(t * KH + i) * KW + j, do, ci] == k[do, ci, t, i, j]
+
+
+@pytest.mark.parametrize("reshape", RESHAPES)
+def test_spatial_size_one_is_the_plain_matrix(reshape):
+    """A 1x1x1 conv3d kernel (d, c, 1, 1, 1) is the d x c matrix under every reshape (up to orientation)."""
+    w = torch.from_numpy(np.random.default_rng(5).standard_normal((12, 7)))
+    kernel = layer_matrix("k", "conv3d", w[:, :, None, None, None], reshape)
+    plain = layer_matrix("w", "linear", w, reshape)
+    np.testing.assert_array_equal(kernel.matrix.reshape(plain.matrix.shape), plain.matrix)
+
+
+def test_real_sized_conv3d_kernel_stack():
+    """A 3-D CNN checkpoint's kernels (bfloat16, as saved): a 1x1x1 2048 x 1024 projection and a 3x3x3 stem are
+    analysed as matrices; the projection's singular values are those of the plain matrix."""
+    g = torch.Generator().manual_seed(0)
+    state = {"blocks.0.proj.weight": (torch.randn(2048, 1024, 1, 1, 1, generator=g) * 0.02).to(torch.bfloat16),
+             "stem.weight": (torch.randn(64, 3, 3, 7, 7, generator=g) * 0.1).to(torch.bfloat16),
+             "blocks.0.conv.weight": (torch.randn(256, 128, 3, 3, 3, generator=g) * 0.02).to(torch.bfloat16)}
+    out = {m.name: m for m in tensor_layers([(k, tuple(v.shape), v.dtype) for k, v in state.items()],
+                                            state.__getitem__)}
+    assert {name: (m.kind, m.n, m.m) for name, m in out.items()} == {
+        "blocks.0.proj": ("conv3d", 2048, 1024), "stem": ("conv3d", 64 * 7 * 7, 3 * 3),  # (c kt) x (d kh kw), oriented
+        "blocks.0.conv": ("conv3d", 256 * 9, 128 * 3)}
+    plain = state["blocks.0.proj.weight"].double()[:, :, 0, 0, 0].numpy()
+    np.testing.assert_array_equal(out["blocks.0.proj"].matrix, plain)
+
+
+def test_expert_stack_and_split_parts_are_views_of_the_tensor():
+    g = torch.Generator().manual_seed(1)
+    stack = torch.randn(4, 16, 40, generator=g)
+    qkv = torch.randn(30, 90, generator=g)
+    state = {"experts.gate_up_proj": stack, "attn.c_attn.weight": qkv}
+    out = list(tensor_layers([(k, tuple(v.shape), v.dtype) for k, v in state.items()], state.__getitem__,
+                             split_qkv=True, split_gate_up=True))
+    names = [m.name for m in out]
+    assert names[:2] == ["experts.gate_up_proj[0][gate]", "experts.gate_up_proj[0][up]"] and len(names) == 8 + 3
+    np.testing.assert_array_equal(out[3].matrix, stack[1, :, 20:].double().numpy().T)  # expert 1, up: 20 x 16
+    np.testing.assert_array_equal(out[-2].matrix, qkv[:, 30:60].double().numpy())  # [k]: columns 30-59
+    assert out[3].shape == (4, 16, 40) and out[3].kind == "expert"
+    # state_dict path of layer_matrices: one matrix per expert
+    assert [m.name for m in layer_matrices({"experts.down_proj": stack})] == [f"experts.down_proj[{e}]"
+                                                                             for e in range(4)]

@@ -617,3 +617,95 @@ def test_missing_columns_and_bad_arguments_raise_naming_them():
     errors, rate = make_wigner()
     with pytest.raises(ValueError, match="mean_error"):
         wigner_error_figure(errors.drop(columns="mean_error"), rate)
+
+
+# --------------------------------------------------------------------------------------------------
+# many layers: pages and the overview; one layer from analyze_model's table
+
+from rmtweights.plots.overview import MAX_LABELS, MAX_WIDTH, overview_figure  # noqa: E402
+from rmtweights.plots.spectrum import PANELS_PER_PAGE, layer_figure, spectrum_pages  # noqa: E402
+
+
+def _inside_figure(fig, artist) -> bool:
+    fig.canvas.draw()
+    box, frame = artist.get_window_extent(), fig.bbox
+    return box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1
+
+
+def test_legend_fits_inside_the_figure():
+    """Two panels side by side (9.2 in): the shared legend is laid out in as many columns as fit."""
+    fig = _spectrum_fig()
+    try:
+        assert fig.legends and _inside_figure(fig, fig.legends[0])
+    finally:
+        plt.close(fig)
+    spectra = make_spectra(LAYERS[:1])
+    fig = spectrum_figure(spectra, make_fits(spectra))  # one panel: 4.6 in
+    try:
+        assert _inside_figure(fig, fig.legends[0]) and _inside_figure(fig, fig._suptitle)
+    finally:
+        plt.close(fig)
+
+
+def test_many_layers_come_in_pages_of_bounded_size():
+    layers = [(f"blocks.{i}.fc", 60, 30, i % 3) for i in range(30)]
+    spectra = make_spectra(layers)
+    pages = spectrum_pages(spectra, make_fits(spectra))
+    try:
+        assert len(pages) == 3  # 12 + 12 + 6 layers
+        heights = [fig.get_size_inches()[1] for fig in pages]
+        assert max(heights) < 20  # 4 rows of panels, whatever the model's size
+        drawn = [[ax.get_title().split("\n")[0] for ax in fig.axes if ax.get_visible() and ax.get_title()]
+                 for fig in pages]
+        assert [len(d) for d in drawn] == [PANELS_PER_PAGE, PANELS_PER_PAGE, 6]
+        assert sum(drawn, []) == [name for name, *_ in layers]  # every layer once, in order
+        assert "page 1 of 3" in pages[0]._suptitle.get_text()
+    finally:
+        for fig in pages:
+            plt.close(fig)
+
+
+def test_overview_is_bounded_and_in_model_order():
+    layers = [(f"layers.{i}.mlp", 40, 20, 1) for i in range(150)]
+    spectra = make_spectra(layers, skipped=())
+    fits = make_fits(spectra)
+    fits["gamma_max"] = 2 * fits["gamma_plus"]
+    fig = overview_figure(fits)
+    try:
+        assert fig.get_size_inches()[0] <= MAX_WIDTH
+        labels = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+        assert 0 < len(labels) <= MAX_LABELS and labels[0] == "layers.0.mlp" and labels[1] == "layers.3.mlp"
+        ylabels = [ax.get_ylabel() for ax in fig.axes]
+        assert ylabels[0].startswith(r"$\hat s") and ylabels[-1].startswith(r"$\gamma_{\max}")
+        ratio = [line for line in fig.axes[-1].get_lines() if line.get_gid() == "edge_ratio:bema"][0]
+        np.testing.assert_allclose(ratio.get_ydata(), 2.0)  # gamma_max / gamma_+ as drawn
+    finally:
+        plt.close(fig)
+
+
+def test_layer_figure_from_analyze_model():
+    import torch
+
+    from rmtweights.api import analyze_model
+
+    g = torch.Generator().manual_seed(0)
+    state = {"blocks.0.conv.weight": torch.randn(8, 1, 5, 5, generator=g), "$x$.weight": torch.randn(90, 40, generator=g)}
+    table = analyze_model(state, n_bootstrap=0, min_dim=4, spectra=True, baseline="shuffled")
+    fig = layer_figure(table, "blocks.0.conv")
+    try:
+        title = fig.axes[0].get_title()
+        assert "8×1×5×5 kernel → 40×5 matrix" in title  # the shape written the same way everywhere
+        hists = [p for p in fig.axes[0].patches if p.get_gid() in ("hist:trained", "hist:initial")]
+        assert hists and "random baseline (grey outline)" in [t.get_text() for t in fig.legends[0].get_texts()]
+    finally:
+        plt.close(fig)
+    fig = layer_figure(table, "$x$")  # a name with $ is text, not mathtext
+    try:
+        fig.canvas.draw()
+        assert fig.axes[0].get_title().startswith(r"\$x\$")
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="spectra=True"):
+        layer_figure(table.drop(columns="sv"), "$x$")
+    with pytest.raises(ValueError, match="not an analysed layer"):
+        layer_figure(table, "nope")

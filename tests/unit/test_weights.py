@@ -10,14 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from gguf import GGMLQuantizationType, quants
+from gguf_files import q4_k_blocks, write_gguf
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
 import rmtweights
-from rmtweights.tensors import WEIGHT_DTYPES
+from rmtweights.tensors import WEIGHT_DTYPES, natural_key
 from rmtweights.weights.common import TensorEntry, WeightsError
 from rmtweights.weights.selection import select
 from rmtweights.weights.source import list_entries, open_weights, source_files
@@ -111,8 +114,9 @@ def test_safetensors_round_trip(tmp_path):
     sd = _state_dict()
     path = tmp_path / "model.safetensors"
     save_file({"module." + k: v for k, v in sd.items()}, path, metadata={"format": "pt"})
-    with safe_open(path, framework="pt") as f:  # file order: the tensors' byte offsets
-        order = [k.removeprefix("module.") for k in f.offset_keys()]
+    with safe_open(path, framework="pt") as f:  # the file's order is the dtype, then the name
+        assert [k.removeprefix("module.") for k in f.offset_keys()] != sorted(sd, key=natural_key)
+    order = sorted(sd, key=natural_key)  # listed in natural name order: the file keeps no model order
     with open_weights(path) as wf:
         assert wf.format == "safetensors" and wf.note == ""
         _check_round_trip(wf, sd, dict.fromkeys(sd, path), order)
@@ -143,7 +147,8 @@ def test_sharded_round_trip_index_and_folder(tmp_path, kind):
     sd = _state_dict()
     index, files = _write_sharded(tmp_path / "ckpt", sd, 3, kind)
     assert len(set(files.values())) == 3
-    order = list(reversed(list(sd)))  # index order
+    # torch shards: index order; safetensors: natural name order (the library sorts by dtype, then name)
+    order = list(reversed(list(sd))) if kind == "torch" else sorted(sd, key=natural_key)
     for path in (index, index.parent):
         with open_weights(path) as wf:
             assert wf.format == f"sharded-{kind}"
@@ -162,7 +167,7 @@ def test_sharded_loads_in_any_order(tmp_path):
 
 def test_index_lists_unindexed_shard_tensors_last(tmp_path):
     sd = _state_dict()
-    index, files = _write_sharded(tmp_path, sd, 3, "safetensors")
+    index, files = _write_sharded(tmp_path, sd, 3, "torch")
     content = json.loads(index.read_text())
     del content["weight_map"]["fc1.bias"]
     index.write_text(json.dumps(content))
@@ -467,7 +472,7 @@ def _layers(n: int) -> dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status; the malloc tuning is glibc's")
-@pytest.mark.parametrize("fmt", ["sharded-safetensors", "torch"])
+@pytest.mark.parametrize("fmt", ["sharded-safetensors", "torch", "gguf"])
 def test_peak_memory_does_not_grow_with_model_size(tmp_path, fmt):
     """Peak RSS of reading 32 layers exceeds that of 8 layers by far less than the 96 MiB of extra weights.
 
@@ -480,6 +485,8 @@ def test_peak_memory_does_not_grow_with_model_size(tmp_path, fmt):
         if fmt == "torch":
             paths[n] = tmp_path / f"m{n}.pt"
             torch.save(sd, paths[n])
+        elif fmt == "gguf":  # Q8_0: each load reads one tensor's blocks and dequantises them to float32
+            paths[n] = write_gguf(tmp_path / f"m{n}.gguf", {k: (v.numpy(), "Q8_0") for k, v in sd.items()})
         else:
             shards = {k: 2 * i // n for i, k in enumerate(sd)}  # two shards, as large as the model allows
             folder = tmp_path / f"m{n}"
@@ -501,5 +508,82 @@ def test_peak_memory_does_not_grow_with_model_size(tmp_path, fmt):
         assert kept_large - kept_small > 0.9 * 24 * _LAYER_MIB, (kept_small, kept_large)
     finally:  # 320 MiB of checkpoints: do not leave them to pytest's kept temporary folders
         for path in paths.values():
-            for file in (path.parent.glob("*") if fmt != "torch" else [path]):
+            for file in (path.parent.glob("*") if fmt == "sharded-safetensors" else [path]):
                 file.unlink()
+
+
+# --------------------------------------------------------------------------- GGUF and int8 weights
+
+
+def test_gguf_round_trip_every_type(tmp_path):
+    """Plain types load as stored; BF16 bit-exact; quantised types as gguf's own dequantisation; shapes in
+    torch order (the file stores ggml's innermost-first dims); the type in ``quantisation``; file order kept."""
+    rng = np.random.default_rng(0)
+    f32 = rng.standard_normal((48, 64)).astype(np.float32)
+    f16 = rng.standard_normal((32, 64)).astype(np.float16)
+    bf = rng.standard_normal((16, 64)).astype(np.float32)
+    q8 = rng.standard_normal((40, 64)).astype(np.float32)
+    q4 = q4_k_blocks(8, 512)
+    ids = np.arange(12, dtype=np.int32)
+    path = write_gguf(tmp_path / "model.gguf", {"token_embd.weight": (f32, "F32"), "blk.0.attn_q.weight": (f16, "F16"),
+                                                "blk.0.attn_k.weight": (bf, "BF16"), "blk.0.ffn_up.weight": (q8, "Q8_0"),
+                                                "blk.0.ffn_down.weight": (q4, "Q4_K"), "ids": (ids, "I32")})
+    with open_weights(path) as wf:
+        assert wf.format == "gguf" and wf.metadata["general.name"] == "test model"
+        assert [(e.name, e.shape, e.dtype, e.quantisation) for e in wf.entries] == [
+            ("token_embd.weight", (48, 64), "float32", "F32"), ("blk.0.attn_q.weight", (32, 64), "float16", "F16"),
+            ("blk.0.attn_k.weight", (16, 64), "bfloat16", "BF16"), ("blk.0.ffn_up.weight", (40, 64), "float32", "Q8_0"),
+            ("blk.0.ffn_down.weight", (8, 512), "float32", "Q4_K"), ("ids", (12,), "int32", "I32")]
+        assert np.array_equal(wf.load("token_embd.weight").numpy(), f32)
+        assert np.array_equal(wf.load("blk.0.attn_q.weight").numpy(), f16)
+        assert torch.equal(wf.load("blk.0.attn_k.weight"), torch.from_numpy(bf).to(torch.bfloat16))  # round to nearest
+        q8_ref = quants.dequantize(quants.quantize(q8, GGMLQuantizationType.Q8_0), GGMLQuantizationType.Q8_0)
+        assert np.array_equal(wf.load("blk.0.ffn_up.weight").numpy(), q8_ref)
+        assert np.array_equal(wf.load("blk.0.ffn_down.weight").numpy(), quants.dequantize(q4, GGMLQuantizationType.Q4_K))
+        assert np.array_equal(wf.load("ids").numpy(), ids)
+    # a folder holding one .gguf file, and the format from the content, not the name
+    assert open_weights(tmp_path).format == "gguf"
+    (tmp_path / "model.gguf").rename(tmp_path / "model.bin")
+    assert open_weights(tmp_path / "model.bin").format == "gguf"
+
+
+def test_truncated_gguf_is_refused_on_opening(tmp_path):
+    path = write_gguf(tmp_path / "m.gguf", {"a.weight": (np.ones((64, 64), np.float32), "F32"),
+                                            "b.weight": (np.ones((64, 64), np.float32), "F32")})
+    data = path.read_bytes()
+    path.write_bytes(data[:-1000])
+    _raises(path, "m.gguf", "truncated or corrupt", "download it again")
+
+
+def _int8_state(layout: str) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    q = torch.randint(-127, 128, (24, 32), generator=g, dtype=torch.int8)
+    if layout == "row":
+        scale = torch.rand(24, 1, generator=g) * 0.01
+        return {"fc.weight": q, "fc.weight_scale": scale, "fc.bias": torch.zeros(24)}, q.float() * scale
+    if layout == "group":  # 4 groups of 8 columns, with a zero point
+        scale, zero = torch.rand(24, 4, generator=g) * 0.01, torch.randint(-3, 3, (24, 4), generator=g, dtype=torch.int8)
+        expand = lambda t: t.float().repeat_interleave(8, dim=1)  # noqa: E731
+        return ({"fc.weight": q, "fc.weight_scale": scale, "fc.weight_zero_point": zero},
+                (q.float() - expand(zero)) * expand(scale))
+    scb = torch.rand(24, generator=g) * 3  # bitsandbytes LLM.int8: row absmax
+    return {"fc.weight": q, "fc.SCB": scb, "fc.weight_format": torch.tensor(0, dtype=torch.uint8)}, \
+        q.float() * scb[:, None] / 127
+
+
+@pytest.mark.parametrize("layout", ["row", "group", "SCB"])
+@pytest.mark.parametrize("fmt", ["safetensors", "torch"])
+def test_int8_weights_with_scales_are_dequantised(tmp_path, layout, fmt):
+    state, expected = _int8_state(layout)
+    path = tmp_path / ("m.safetensors" if fmt == "safetensors" else "m.pt")
+    save_file(state, path) if fmt == "safetensors" else torch.save(state, path)
+    with open_weights(path) as wf:
+        entry = next(e for e in wf.entries if e.name == "fc.weight")
+        assert (entry.dtype, entry.quantisation) == ("float32", "int8+scale")
+        torch.testing.assert_close(wf.load("fc.weight"), expected, rtol=1e-6, atol=0)
+
+
+def test_int8_weight_without_scale_is_refused(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_file({"fc.weight": torch.zeros(4, 4, dtype=torch.int8), "ids": torch.zeros(3, dtype=torch.int8)}, path)
+    _raises(path, "m.safetensors", "'fc.weight'", "int8 weight without its scale", "fc.weight_scale")

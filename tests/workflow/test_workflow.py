@@ -450,9 +450,15 @@ def test_external_weights_file_without_architecture_end_to_end(tmp_path):
     assert len(considered) == len(state)  # every tensor has a row: analysed or skipped with a reason
     skipped = spectra[(spectra.state == "trained") & (spectra.status == "skipped")]
     assert skipped.reason.str.len().gt(0).all() and "h.0.attn.bias" in set(skipped.layer)
-    # the initial state is a Gaussian baseline of every layer
-    assert set(spectra[spectra.state == "initial"].layer) == {k[: -len(".weight")] for k, v in state.items()
-                                                              if k.endswith("weight") and v.ndim >= 2}
+    # the second state is a random baseline of every layer (never "initial": there are no initial weights)
+    assert set(spectra.state) == {"trained", "baseline"}
+    assert set(spectra[spectra.state == "baseline"].layer) == {k[: -len(".weight")] for k, v in state.items()
+                                                               if k.endswith("weight") and v.ndim >= 2}
+    # an external-only config's summary is a report per model, not a paper verdict
+    summary = (tmp_path / "results" / "summary.md").read_text()
+    assert summary.startswith("# Model report") and "## `given` / `gpt2like`" in summary
+    assert "Verdict" not in summary and "reproduced" not in summary
+    assert f"analysed {layers} of {len(state)} tensors and matrices" in summary and "random baseline (shuffled" in summary
     # the one-call API gives the workflow's numbers for the same file
     api = analyze_model(folder, n_bootstrap=5).set_index(["layer", "method"]).sort_index()
     fits = pd.read_parquet(run / "mp_fit.parquet")

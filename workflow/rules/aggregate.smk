@@ -68,6 +68,7 @@ rule aggregate_spike_counts:
 rule write_summary:
     input:
         tables=get_summary_tables,
+        fits=get_summary_fits,
     output:
         summary=report(
             "results/summary.md",
@@ -80,6 +81,7 @@ rule write_summary:
     params:
         studies=get_config("studies"),
         sweeps=get_config("sweeps"),
+        external=get_config("external"),
         code=get_code("write_summary"),
     threads: 1
     resources:

@@ -143,5 +143,9 @@ def get_summary_tables(wildcards):
     return plan.summary_tables(config)
 
 
+def get_summary_fits(wildcards):
+    return plan.summary_fits(config)
+
+
 def get_final_output():
     return plan.final_targets(config)

@@ -10,6 +10,13 @@ rule plot_spectrum:
             subcategory="{model}",
             labels={"study": "{study}", "dataset": "{dataset}", "variant": "{variant}", "seed": "{seed}"},
         ),
+        overview=report(
+            f"{FIGURE_DIR}/spectrum_overview.png",
+            caption="../report/spectrum_overview.rst",
+            category="Spectra",
+            subcategory="{model}",
+            labels={"study": "{study}", "dataset": "{dataset}", "variant": "{variant}", "seed": "{seed}"},
+        ),
         pdf=f"{FIGURE_DIR}/spectrum.pdf",
     log:
         f"logs/plot_spectrum/{RUN_PATH}.log",

@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 
 from rmtweights.formatting import number
 from rmtweights.methods import METHODS
+from rmtweights.tensors import shape_text
 
 __all__ = [
     "METHOD_STYLES",
@@ -76,10 +77,12 @@ METHOD_STYLES = {
 }
 _EXTRA_COLOURS = ("tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
 
-#: Trained weights blue, initial weights red (paper 001, Figs. 2–3).
+#: Trained weights blue, initial weights red (paper 001, Figs. 2–3); the random baseline of a model
+#: given as a weights file (:mod:`rmtweights.baselines`) red like the initial weights it stands in for.
 STATE_STYLES = {
     "trained": dict(color="tab:blue", ls="-", marker="o", lw=1.3),
     "initial": dict(color="tab:red", ls="--", marker="x", lw=1.0),
+    "baseline": dict(color="tab:red", ls="--", marker="x", lw=1.0),
 }
 
 TRAINED_FILL = "tab:purple"  # trained histogram (paper 000 Fig. 1 shows one colour per spectrum)
@@ -129,14 +132,18 @@ def ok_rows(frame: pd.DataFrame) -> pd.Series:
 
 
 def layer_name(row) -> str:
-    """"fc4 (10x84)": the layer and the shape of its weight, or n×m when the shape is unknown."""
+    """"fc4 (10×84 matrix)": the layer and its shape in words (:func:`rmtweights.tensors.shape_text`), or
+    n×m when the weight's shape is unknown."""
     get = row.get if isinstance(row, dict) else (lambda k, d=None: getattr(row, k, d))
     shape = get("shape", None)
     n, m = number(get("n", None)), number(get("m", None))
+    n, m = (int(n), int(m)) if math.isfinite(n) and math.isfinite(m) else (0, 0)
     if isinstance(shape, str) and shape:
-        dims = shape
-    elif math.isfinite(n) and math.isfinite(m):
-        dims = f"{int(n)}x{int(m)}"
+        kind, reshape = get("kind", None), get("reshape", None)
+        dims = shape_text(shape, n, m, kind if isinstance(kind, str) else "linear",
+                          reshape if isinstance(reshape, str) else "spatial")
+    elif n and m:
+        dims = f"{n}×{m}"
     else:
         dims = ""
     return f"{get('layer', '?')} ({dims})" if dims else str(get("layer", "?"))
@@ -200,7 +207,7 @@ def wrap_title(title: str, width: int) -> str:
     """Break each title line that is longer than ``width`` characters at its " · " separators."""
     out = []
     for line in title.split("\n"):
-        parts = line.split(" · ")
+        parts = [piece for part in line.split(" · ") for piece in _split_long(part, width)]
         current = parts[0]
         for part in parts[1:]:
             if len(current) + 3 + len(part) > width:
@@ -210,6 +217,13 @@ def wrap_title(title: str, width: int) -> str:
                 current += " · " + part
         out.append(current)
     return "\n".join(out)
+
+
+def _split_long(text: str, width: int) -> list[str]:
+    """``text`` cut at spaces into pieces of at most ``width`` characters (a longer word stays whole)."""
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [text]
 
 
 def finish(fig: Figure, title: str, *, notes: Sequence[str] = (), handles: Sequence | None = None,

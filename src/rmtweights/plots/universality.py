@@ -77,7 +77,7 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
                 p_values[(row.state, row.layer)] = number(getattr(row, "p_value", math.nan))
             else:
                 reasons[str(row.layer)] = str(getattr(row, "reason", ""))
-    states = [s for s in ("trained", "initial") if any(s in set(f.get("state", pd.Series(dtype=str))) for f in frames)]
+    states = [s for s in STATE_STYLES if any(s in set(f.get("state", pd.Series(dtype=str))) for f in frames)]
     for row_axes, layer in zip(axes, layers):
         ax_sp, ax_nv, ax_pt = row_axes
         sp = spacings[spacings.layer == layer] if len(spacings) else spacings
@@ -161,8 +161,9 @@ def universality_figure(spacings: pd.DataFrame, number_variance: pd.DataFrame, p
             notes.append("Layers not analysed: " + "; ".join(skipped))
         if partial:
             notes.append("Spacing statistics skipped: " + "; ".join(partial))
-    notes.append("Unfolding and spacings as in paper 001 App. C; trained weights blue (solid), initial red "
+    other = "baseline" if "baseline" in states else "initial"  # a weights file's random baseline
+    notes.append(f"Unfolding and spacings as in paper 001 App. C; trained weights blue (solid), {other} red "
                  "(dashed). Porter–Thomas: KS test of each singular vector's entries against a Gaussian.")
     title = (f"Random-matrix universality of the bulk (paper 001 Figs. 1–2)\n"
-             f"{run_label(*frames)} · states: trained (blue) and initial (red)")
+             f"{run_label(*frames)} · states: trained (blue) and {other} (red)")
     return finish(fig, title, notes=notes)

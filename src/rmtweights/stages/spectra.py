@@ -18,15 +18,17 @@ References
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
 from rmtweights.layers import LayerMatrix, SkippedTensor
-from rmtweights.spectrum import layer_spectrum
+from rmtweights.spectrum import LayerSpectrum, layer_spectrum
+from rmtweights.tensors import shape_text
 
-__all__ = ["SPECTRA_COLUMNS", "PORTER_THOMAS_COLUMNS", "GPU_MIN_ELEMENTS", "spectra_tables"]
+__all__ = ["SPECTRA_COLUMNS", "PORTER_THOMAS_COLUMNS", "GPU_MIN_ELEMENTS", "iter_spectra", "progress_line",
+           "spectra_tables"]
 
 #: Layers with at least this many entries go to the GPU when one is asked for (a 1024 x 1024 matrix).
 GPU_MIN_ELEMENTS = 1 << 20
@@ -64,6 +66,52 @@ def _rows(state: str, layer: LayerMatrix | SkippedTensor, reshape: str, sv: np.n
     }
 
 
+def _duration(seconds: float) -> str:
+    """``"40 s"``, ``"3.5 min"``, ``"1.2 h"``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def progress_line(k: int, total: int | None, state: str, layer: LayerMatrix, status: str, seconds: float,
+                  elapsed: float, timed: int | None = None, method: str = "") -> str:
+    """``"3/40 trained fc2 80×40 matrix: ok (gram) 0.02 s, ~1 s left"``: one analysed layer (k of total, when
+    known), the decomposition's path, and the time left at the mean pace of the ``timed`` layers (default k)
+    of ``elapsed`` seconds."""
+    count = f"{k}/{total}" if total else str(k)
+    pace = elapsed / (timed or k)
+    left = f", ~{_duration(pace * (total - k))} left" if total and k < total else ""
+    return (f"{count} {state} {layer.name} {shape_text(layer.shape, layer.n, layer.m, layer.kind, layer.reshape)}: "
+            f"{status}{f' ({method})' if method else ''} {seconds:.2f} s{left}")
+
+
+def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int = 10, vectors: bool = False,
+                 device: str | None = None, state: str = "trained", total: int | None = None, done: int = 0,
+                 log: Callable[[str], None] | None = None) -> Iterator[tuple[LayerMatrix | SkippedTensor,
+                                                                        LayerSpectrum | None]]:
+    """Each layer with its :func:`rmtweights.spectrum.layer_spectrum` (``None`` for a skipped tensor),
+    one at a time: the one loop over layers of :func:`spectra_tables` and :func:`rmtweights.api.analyze_model`.
+
+    Layers of at least :data:`GPU_MIN_ELEMENTS` entries are decomposed on ``device`` (see
+    :func:`spectra_tables`). ``log`` gets :func:`progress_line` per decomposed layer (``total``: the
+    number of layers to decompose, for "k/N" and the time left; ``done``: how many of them came before).
+    """
+    start, k = time.perf_counter(), 0
+    for layer in layers:
+        if isinstance(layer, SkippedTensor):
+            yield layer, None
+            continue
+        began = time.perf_counter()
+        big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
+        result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors, device=device if big else None)
+        k += 1
+        if log is not None:
+            now = time.perf_counter()
+            log(progress_line(done + k, total, state, layer, result.status, now - began, now - start, k,
+                              result.method or ""))
+        yield layer, result
+
+
 def _frame(columns: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     if not columns:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SPECTRA_COLUMNS})
@@ -82,6 +130,7 @@ def spectra_tables(
     porter_thomas_window: int | None = None,
     device: str | None = None,
     log: Callable[[str], None] | None = None,
+    totals: Mapping[str, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Singular values of every layer of every state, and optionally the Porter–Thomas tests.
 
@@ -103,7 +152,9 @@ def spectra_tables(
         and precision: :func:`rmtweights.spectrum.singular_values`), else the CPU; a torch device name.
         Smaller layers always stay on the CPU, where the transfer would cost more than it saves.
     log : callable, optional
-        Called with one line per layer (state, name, shape, seconds): progress on long jobs.
+        Called with one line per layer (:func:`progress_line`): progress on long jobs.
+    totals : mapping of state name -> int, optional
+        The number of layers each state will decompose, for "k/N" and the time left in ``log``.
 
     Returns
     -------
@@ -118,15 +169,14 @@ def spectra_tables(
     frames, tests = [], []
     if porter_thomas_window is not None:
         from rmtweights.rmt.porter_thomas import porter_thomas  # scipy.stats: 0.6 s of start-up, only when needed
+    vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
     for state, layers in states.items():
-        for layer in layers:
-            start = time.perf_counter()
-            if isinstance(layer, SkippedTensor):
+        total = None if totals is None else totals.get(state)
+        for layer, result in iter_spectra(layers, min_dim=min_dim, vectors=vectors, device=device, state=state,
+                                          total=total, log=log):
+            if result is None:
                 frames.append(_rows(state, layer, reshape, None, "skipped", layer.reason))
                 continue
-            vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
-            big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
-            result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors, device=device if big else None)
             frames.append(_rows(state, layer, reshape, result.sv if result.status == "ok" else None, result.status,
                                 result.reason))
             if vectors and result.status == "ok":
@@ -134,9 +184,6 @@ def spectra_tables(
                 test.insert(0, "layer", layer.name)
                 test.insert(0, "state", state)
                 tests.append(test)
-            if log is not None:
-                log(f"{state} {layer.name} {_shape_label(layer.shape)} -> {layer.n}x{layer.m}: "
-                    f"{result.status} {result.method} {time.perf_counter() - start:.2f} s")
     spectra = _frame(frames)
     if porter_thomas_window is None:
         return spectra, None

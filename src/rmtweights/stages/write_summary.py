@@ -1,4 +1,5 @@
-"""Rule ``write_summary``: ``results/summary.md``, what the run reproduced, paper by paper.
+"""Rule ``write_summary``: ``results/summary.md``, what the run reproduced, paper by paper (or, for a config
+with external studies only, a report per model: :mod:`rmtweights.summary.external`).
 
 The summary reads the study and sweep tables the workflow has already written (mean, SD and seed
 counts, ``results/tables/<study>/<table>.parquet``) and puts each headline number beside the
@@ -26,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from rmtweights.summary import external as external_summary
 from rmtweights.summary import paper000, paper001, paper003
 from rmtweights.summary.markdown import scope
 from rmtweights.summary.tables import table_key
@@ -96,8 +98,13 @@ def summary_markdown(tables: Mapping[str, pd.DataFrame], *, studies: Mapping[str
 
 
 def write_summary(tables_by_path: Mapping[str, pd.DataFrame], *, studies: Mapping[str, Mapping],
-                  sweeps: Mapping[str, Any] | None = None) -> str:
+                  sweeps: Mapping[str, Any] | None = None, external: Mapping[str, Mapping] | None = None,
+                  fits: pd.DataFrame | None = None) -> str:
     """Rule ``write_summary``: :func:`summary_markdown` of the tables the rule read, keyed by their paths
-    (``results/tables/<study>/<table>.parquet``, named by :func:`table_key`)."""
-    return summary_markdown({table_key(path): frame for path, frame in tables_by_path.items()},
-                            studies=studies, sweeps=sweeps)
+    (``results/tables/<study>/<table>.parquet``, named by :func:`table_key`); for a config with external
+    studies only (no trained study, no sweep), the model report of
+    :func:`rmtweights.summary.external.model_report` from the external runs' fit tables ``fits``."""
+    tables = {table_key(path): frame for path, frame in tables_by_path.items()}
+    if external and not studies and not any((sweeps or {}).values()):
+        return external_summary.model_report(fits if fits is not None else pd.DataFrame(), tables, external)
+    return summary_markdown(tables, studies=studies, sweeps=sweeps)

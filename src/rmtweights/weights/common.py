@@ -3,7 +3,9 @@
 Every bad input raises :class:`WeightsError`, which names the file (and the tensor) and says what to
 do. A tensor of a dtype that is neither a weight nor a buffer (float8, float4, complex, quantised), or
 of a checkpoint whose names show that it is quantised (:data:`rmtweights.tensors.QUANTISED_PATTERN`),
-is an error (:func:`tensor_problem`): such checkpoints must be dequantised first.
+is an error (:func:`tensor_problem`): such checkpoints must be dequantised first (GGUF files and int8
+weights stored with their scales are dequantised by rmtweights: :mod:`~rmtweights.weights.gguf_file`,
+:mod:`~rmtweights.weights.int8`).
 """
 
 from __future__ import annotations
@@ -38,12 +40,16 @@ class TensorEntry:
         :data:`~rmtweights.tensors.BUFFER_DTYPES`.
     file : str
         The file (shard) it is stored in.
+    quantisation : str
+        How it is stored when that is not ``dtype`` (the dtype it loads as): a GGUF type (``Q8_0``,
+        ``F16``, ...) or ``int8+scale`` (:mod:`rmtweights.weights.int8`); "" otherwise.
     """
 
     name: str
     shape: tuple[int, ...]
     dtype: str
     file: str
+    quantisation: str = ""
 
     @property
     def is_weight(self) -> bool:
@@ -67,7 +73,7 @@ def tensor_problem(path: Path, key: str, dtype: str) -> WeightsError | None:
         )
     if QUANTISED_PATTERN.search(key):
         return WeightsError(
-            f"tensor {key!r} of {path} belongs to a quantised checkpoint (GPTQ, AWQ or bitsandbytes); "
+            f"tensor {key!r} of {path} belongs to a quantised checkpoint (GPTQ, AWQ or bitsandbytes 4-bit); "
             "quantised checkpoints must be dequantised first (e.g. saved again in float16 or bfloat16)"
         )
     return None

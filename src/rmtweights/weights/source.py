@@ -18,12 +18,22 @@ its suffix):
     loaded with ``weights_only=True`` and ``mmap=True``; each :meth:`~WeightsFile.load` maps the file
     again, copies the one tensor and drops the map. A legacy (pre-zip) file cannot be mapped: it is
     loaded whole, once, and :attr:`WeightsFile.note` says so.
+``gguf``
+    One llama.cpp ``.gguf`` file (:mod:`rmtweights.weights.gguf_file`): its header is parsed on
+    opening; each :meth:`~WeightsFile.load` reads one tensor's bytes with ``pread`` and dequantises
+    quantised types (``Q8_0``, the k-quants, ...) to float32; :attr:`TensorEntry.quantisation` names the type.
 ``sharded-safetensors``, ``sharded-torch``
     A Hugging Face ``*.index.json`` (:mod:`rmtweights.weights.sharded`); all the shards' headers are
     read on opening, and at most one shard is open at a time afterwards.
 a folder
     Holding exactly one ``*.index.json``, or, without an index, exactly one weights file
-    (``*.safetensors``, ``*.bin``, ``*.pt``, ``*.pth``).
+    (``*.safetensors``, ``*.bin``, ``*.pt``, ``*.pth``, ``*.gguf``).
+
+Order: torch and GGUF files list their tensors in the order they were saved (a ``state_dict``'s is
+the model's); the safetensors library writes tensors sorted by dtype and then name, so the order
+in which a model was saved is lost, and safetensors sources are listed in natural name order
+(:func:`rmtweights.tensors.natural_key`: block 2 before block 10). int8 weights stored with their
+scales are dequantised on loading (:mod:`rmtweights.weights.int8`).
 
 Tensor names are reported without the ``_orig_mod.`` (``torch.compile``) and ``module.``
 (``DataParallel``) prefixes (:func:`rmtweights.tensors.strip_wrapper_prefixes`). Every bad input
@@ -40,14 +50,16 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safetensors import SafetensorError
 
-from rmtweights.tensors import strip_wrapper_prefixes
+from rmtweights.tensors import natural_key, strip_wrapper_prefixes
 from rmtweights.weights.common import TensorEntry, WeightsError, shown
+from rmtweights.weights.gguf_file import GGUF_MAGIC, GGUFTensor, gguf_tensors, read_gguf_tensor
+from rmtweights.weights.int8 import Int8Scale, dequantise_int8, find_int8_scales
 from rmtweights.weights.safetensors_file import open_safetensors, safetensors_tensors
 from rmtweights.weights.sharded import INDEX_SUFFIX, index_shards
 from rmtweights.weights.torch_file import torch_state, torch_tensors
@@ -58,17 +70,19 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "WeightsFile", "open_weights", "list_entries", "source_files"]
 
 #: Values of :attr:`WeightsFile.format`.
-FORMATS: tuple[str, ...] = ("torch", "safetensors", "sharded-safetensors", "sharded-torch")
+FORMATS: tuple[str, ...] = ("torch", "safetensors", "gguf", "sharded-safetensors", "sharded-torch")
 # suffixes of the weights files looked for in a folder without an index
-_WEIGHTS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+_WEIGHTS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 
 
 def _sniff(path: Path) -> str:
-    """``"safetensors"``, ``"torch"`` (zip) or ``"torch-legacy"`` (pickle) from the first bytes."""
+    """``"safetensors"``, ``"gguf"``, ``"torch"`` (zip) or ``"torch-legacy"`` (pickle) from the first bytes."""
     with open(path, "rb") as fh:
         head = fh.read(9)
     if not head:
         raise WeightsError(f"weights file {path} is empty; download it again")
+    if head.startswith(GGUF_MAGIC):
+        return "gguf"
     if head.startswith(b"PK\x03\x04"):  # zip local file header: torch.save since torch 1.6
         return "torch"
     if head[0] == 0x80 and len(head) > 1 and 2 <= head[1] <= 5:  # pickle protocol 2-5 opcode
@@ -77,8 +91,8 @@ def _sniff(path: Path) -> str:
     if len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000:
         return "safetensors"
     raise WeightsError(
-        f"{path} is not a weights file: it is neither safetensors nor a torch.save file "
-        f"(first bytes {head[:8]!r}); pass a .safetensors, .pt, .pth or .bin checkpoint, or its *.index.json"
+        f"{path} is not a weights file: it is neither safetensors, GGUF nor a torch.save file "
+        f"(first bytes {head[:8]!r}); pass a .safetensors, .gguf, .pt, .pth or .bin checkpoint, or its *.index.json"
     )
 
 
@@ -92,6 +106,9 @@ class _Scan:
     where: dict[str, tuple[Path, str, str]]  # name -> (file, stored name, file kind)
     notes: list[str]
     legacy: dict[Path, dict[str, torch.Tensor]]  # legacy torch files, loaded whole
+    gguf: dict[str, GGUFTensor] = field(default_factory=dict)  # name -> where a GGUF tensor lies
+    int8: dict[str, Int8Scale] = field(default_factory=dict)  # int8 weights dequantised with their scales
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _scan_file(path: Path, scan: _Scan, keys: Sequence[str] | None = None) -> str:
@@ -103,6 +120,11 @@ def _scan_file(path: Path, scan: _Scan, keys: Sequence[str] | None = None) -> st
     kind = _sniff(path)
     if kind == "safetensors":
         tensors = safetensors_tensors(path)
+    elif kind == "gguf":
+        found, metadata = gguf_tensors(path)
+        scan.metadata.update(metadata)
+        scan.gguf.update({strip_wrapper_prefixes(t.name): t for t in found})
+        tensors = [(t.name, t.shape, t.dtype, t.quantisation) for t in found]
     else:
         state, notes = torch_state(path, mmap=kind == "torch")
         if kind == "torch-legacy":
@@ -125,7 +147,7 @@ def _scan_file(path: Path, scan: _Scan, keys: Sequence[str] | None = None) -> st
             scan.notes.append(f"{path.name}: {len(extra)} tensor(s) not in the index's weight_map, listed "
                               f"after the indexed ones ({shown([t[0] for t in extra])})")
         tensors = [by_key[k] for k in keys] + extra
-    for key, shape, dtype in tensors:
+    for key, shape, dtype, *stored in tensors:
         name = strip_wrapper_prefixes(key)
         if name in scan.where:
             other = scan.where[name]
@@ -134,7 +156,8 @@ def _scan_file(path: Path, scan: _Scan, keys: Sequence[str] | None = None) -> st
                 f"{name!r} once wrapper prefixes (module., _orig_mod.) are removed; save one state_dict"
             )
         scan.where[name] = (path, key, kind)
-        scan.entries.append(TensorEntry(name=name, shape=shape, dtype=dtype, file=str(path)))
+        scan.entries.append(TensorEntry(name=name, shape=shape, dtype=dtype, file=str(path),
+                                        quantisation=stored[0] if stored else ""))
     return kind
 
 
@@ -171,11 +194,14 @@ def _scan(path: str | os.PathLike) -> _Scan:
     target = _resolve(Path(path))
     if not target.name.endswith(".json"):
         scan = _Scan(target, "", [], {}, [], {})
-        scan.format = "safetensors" if _scan_file(target, scan) == "safetensors" else "torch"
-        return scan
+        kind = _scan_file(target, scan)
+        scan.format = kind if kind in ("safetensors", "gguf") else "torch"
+        return _finish(scan)
     weight_map, shards = index_shards(target)
     kinds = {s: _sniff(target.parent / s) for s in shards}
     fmt = "sharded-safetensors" if set(kinds.values()) == {"safetensors"} else "sharded-torch"
+    if "gguf" in kinds.values():
+        raise WeightsError(f"index {target} names GGUF shards; pass a single .gguf file")
     if fmt == "sharded-torch" and "safetensors" in kinds.values():
         raise WeightsError(f"index {target} mixes safetensors and torch shards; pass a consistent checkpoint")
     scan = _Scan(target, fmt, [], {}, [], {})
@@ -184,6 +210,15 @@ def _scan(path: str | os.PathLike) -> _Scan:
     order = {strip_wrapper_prefixes(k): i for i, k in enumerate(weight_map)}
     # index order across shards; tensors the index does not list last (the sort is stable)
     scan.entries.sort(key=lambda e: order.get(e.name, len(order)))
+    return _finish(scan)
+
+
+def _finish(scan: _Scan) -> _Scan:
+    """Natural name order for safetensors sources (their files keep no model order); int8 weights with
+    their scales made float entries (:func:`~rmtweights.weights.int8.find_int8_scales`)."""
+    if scan.format in ("safetensors", "sharded-safetensors"):
+        scan.entries.sort(key=lambda e: natural_key(e.name))
+    scan.entries, scan.int8 = find_int8_scales(scan.entries, str(scan.path))
     return scan
 
 
@@ -200,8 +235,11 @@ class WeightsFile:
     format : str
         One of :data:`FORMATS`.
     entries : list of TensorEntry
-        Every tensor, in file order (offset order in a safetensors file, key order in a torch
-        file, ``weight_map`` order for an index); no tensor data is loaded.
+        Every tensor, in the source's order (key order in a torch file, file order in a GGUF file,
+        natural name order for safetensors sources: module docstring); no tensor data is loaded.
+    metadata : dict of str to str
+        Descriptive strings the file carries (a GGUF file's ``general.name``, ``general.architecture``,
+        ...); untrusted text, to be escaped wherever it is shown.
     note : str
         What the reader had to do, ``"; "``-separated (a legacy file loaded without mmap, the
         wrapper keys unwrapped, non-tensor entries ignored); empty when nothing.
@@ -212,7 +250,10 @@ class WeightsFile:
         self.format: str = scan.format
         self.entries: list[TensorEntry] = scan.entries
         self.note: str = "; ".join(scan.notes)
+        self.metadata: dict[str, str] = dict(scan.metadata)
         self._where = scan.where
+        self._gguf = scan.gguf
+        self._int8 = scan.int8
         self._legacy = scan.legacy
         self._shard: tuple[Path, Any] | None = None  # the open safetensors shard and its handle
         self._closed = False
@@ -240,7 +281,15 @@ class WeightsFile:
             close = difflib.get_close_matches(str(name), list(self._where), n=3)
             hint = f"; did you mean {shown(close)}?" if close else "; see WeightsFile.entries for the names"
             raise WeightsError(f"{self.path} has no tensor named {name!r}{hint}")
+        if name in self._int8:
+            return dequantise_int8(name, self._int8[name], self._load_stored)
+        return self._load_stored(name)
+
+    def _load_stored(self, name: str) -> torch.Tensor:
+        """One tensor as stored (int8 weights not dequantised)."""
         file, key, kind = self._where[name]
+        if kind == "gguf":
+            return read_gguf_tensor(file, self._gguf[name])
         if kind == "torch-legacy":
             return self._legacy[file][key].clone()
         try:

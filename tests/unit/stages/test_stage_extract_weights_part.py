@@ -1,8 +1,6 @@
-"""Stage extract_weights_part: a weights file analysed tensor by tensor, and its Gaussian baseline."""
+"""Stage extract_weights_part: a weights file analysed tensor by tensor, and its random baseline."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -10,8 +8,9 @@ import scipy.linalg
 import torch
 from safetensors.torch import save_file
 
+from rmtweights.baselines import baseline_matrix
 from rmtweights.layers import layer_matrix
-from rmtweights.stages.extract_weights_part import gaussian_baseline, weights_part_tables
+from rmtweights.stages.extract_weights_part import extract_weights_part, weights_part_tables
 from rmtweights.tensors import classify
 
 MEAN, STD = 0.3, 2.0
@@ -46,10 +45,11 @@ def weights_path(request, tmp_path_factory):
 def test_rows_for_every_tensor_and_singular_values(weights_path):
     spectra, pt = weights_part_tables(weights_path, NAMES)
     trained = spectra[spectra.state == "trained"]
-    initial = spectra[spectra.state == "initial"]
+    baseline = spectra[spectra.state == "baseline"]
+    assert set(spectra.state) == {"trained", "baseline"}  # never "initial": there are no initial weights
     expected_trained = [LAYERS.get(name, name) for name in NAMES]
     assert list(dict.fromkeys(trained.layer)) == expected_trained  # every listed tensor, in order
-    assert list(dict.fromkeys(initial.layer)) == list(LAYERS.values())  # layers only
+    assert list(dict.fromkeys(baseline.layer)) == list(LAYERS.values())  # layers only
     tensors = _state_dict()
     for name in NAMES:
         kind, reason = classify(name, tuple(tensors[name].shape), tensors[name].dtype)
@@ -70,39 +70,34 @@ def test_rows_for_every_tensor_and_singular_values(weights_path):
     assert "int64 buffer" in reasons["num_batches_tracked"]
 
 
-def test_initial_state_is_the_gaussian_baseline(weights_path):
-    spectra, _ = weights_part_tables(weights_path, NAMES, seed=5)
+@pytest.mark.parametrize("baseline", ["shuffled", "gaussian"])
+def test_baseline_state_is_the_chosen_baseline(weights_path, baseline):
+    spectra, _ = weights_part_tables(weights_path, NAMES, seed=5, baseline=baseline)
     tensors = _state_dict()
     for name, layer in LAYERS.items():
         kind, _ = classify(name, tuple(tensors[name].shape), tensors[name].dtype)
-        base = gaussian_baseline(name, tensors[name], seed=5)
-        ref = scipy.linalg.svdvals(layer_matrix(layer, kind, base, "spatial").matrix)
-        rows = spectra[(spectra.state == "initial") & (spectra.layer == layer)].sort_values("index")
+        base = baseline_matrix(layer_matrix(layer, kind, tensors[name], "spatial"), baseline, seed=5)
+        ref = scipy.linalg.svdvals(base.matrix)
+        rows = spectra[(spectra.state == "baseline") & (spectra.layer == layer)].sort_values("index")
         np.testing.assert_allclose(rows.sv, ref, rtol=1e-10)
 
 
-def test_gaussian_baseline_shape_moments_and_seeding():
-    weight = _state_dict()["fc1.weight"]
-    base = gaussian_baseline("fc1.weight", weight, seed=0)
-    assert base.shape == weight.shape and base.dtype == torch.float64
-    w = weight.double()
-    mu, sd, count = float(w.mean()), float(w.std(unbiased=False)), w.numel()
-    # CLT: the sample mean of `count` i.i.d. N(mu, sd^2) values has SE sd/sqrt(count); the sample SD has
-    # SE about sd/sqrt(2 count). 5 SE: a seeded draw outside it would have probability < 1e-6.
-    assert abs(float(base.mean()) - mu) < 5 * sd / math.sqrt(count)
-    assert abs(float(base.std(unbiased=False)) - sd) < 5 * sd / math.sqrt(2 * count)
-    assert abs(mu - MEAN) < 5 * STD / math.sqrt(count)  # and the file's weights are what was drawn
-    # same name and seed: the same tensor; another seed or name: another
-    assert torch.equal(base, gaussian_baseline("fc1.weight", weight.clone(), seed=0))
-    assert not torch.equal(base, gaussian_baseline("fc1.weight", weight, seed=1))
-    assert not torch.equal(base, gaussian_baseline("fc2.weight", weight, seed=0))
+def test_stage_reads_the_spec(weights_path):
+    """The rule passes the external model's spec: its seed (null: 0), baseline and tensor options."""
+    spec = {"weights": weights_path, "seed": None, "baseline": "gaussian", "experts": None, "split_qkv": False,
+            "split_gate_up": False}
+    keys = {"study": "s", "dataset": "none", "model": "m", "variant": "weights", "seed": 0}
+    spectra, _ = extract_weights_part(spec, NAMES, keys, reshape="spatial", porter_thomas_window=15, device=None)
+    ref, _ = weights_part_tables(weights_path, NAMES, seed=0, baseline="gaussian")
+    np.testing.assert_array_equal(spectra.sv.to_numpy(), ref.sv.to_numpy())
+    assert (spectra.study == "s").all() and (spectra.seed == 0).all()
 
 
 def test_baseline_does_not_depend_on_the_other_tensors_of_the_job(weights_path):
     alone, _ = weights_part_tables(weights_path, ["conv.weight"], porter_thomas_window=None)
     together, _ = weights_part_tables(weights_path, ["fc1.weight", "fc1.bias", "conv.weight"],
                                       porter_thomas_window=None)
-    pick = lambda frame: frame[(frame.state == "initial") & (frame.layer == "conv")].sv.to_numpy()  # noqa: E731
+    pick = lambda frame: frame[(frame.state == "baseline") & (frame.layer == "conv")].sv.to_numpy()  # noqa: E731
     assert pick(alone).size == 24 and np.array_equal(pick(alone), pick(together))
 
 

@@ -76,7 +76,11 @@ def test_states_skipped_tensors_porter_thomas_and_progress():
     mine = pt[pt.state == "trained"].reset_index(drop=True)
     # vectors agree with gesdd's to ~1e-12 up to sign (rmtweights.spectrum); KS distances to 1e-8
     np.testing.assert_allclose(mine.ks_stat, ref.ks_stat, atol=1e-8)
-    assert len(lines) == 2 and lines[0].startswith("trained fc1 60x120 -> 120x60: ok")
+    # one line per decomposed layer: count, state, name, shape in words, status (path)
+    assert len(lines) == 2 and lines[0].startswith("1 trained fc1 60×120 matrix: ok (")
+    lines = []
+    spectra_tables(layers | {"initial": []}, log=lines.append, totals={"trained": 1})
+    assert lines[0].startswith("1/1 trained fc1 60×120 matrix: ok (") and "left" not in lines[0]
 
 
 def test_stack_of_slices_has_no_vectors():
