@@ -20,7 +20,10 @@ keep ``initial`` for their real initial weights). Two baselines (:data:`BASELINE
 
 Each layer's baseline is seeded by the run's seed and the layer's name
 (``numpy.random.default_rng([seed, crc32(name)])``), so it does not depend on which job analyses the
-layer or in which order.
+layer or in which order. The matrices are made as the prune layer's random controls are
+(:func:`rmtweights.controls.shuffled_control`, :func:`rmtweights.controls.gaussian_control`), with the
+layer's mean for the Gaussian: the baseline stands in for the whole layer, a control only for its
+structure.
 
 References
 ----------
@@ -36,6 +39,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from rmtweights.controls import gaussian_control, shuffled_control
 from rmtweights.layers import LayerMatrix, SkippedTensor
 
 __all__ = ["BASELINES", "BASELINE_STATE", "check_baseline", "baseline_matrix", "baseline_layers"]
@@ -67,9 +71,9 @@ def baseline_matrix(layer: LayerMatrix, baseline: str = "shuffled", seed: int = 
     rng = _rng(layer.name, seed)
     w = layer.matrix
     if baseline == "shuffled":
-        values = rng.permutation(w.ravel()).reshape(w.shape)
+        values = shuffled_control(w, rng)
     else:
-        values = rng.normal(float(w.mean()), float(w.std()), size=w.shape)
+        values = gaussian_control(w, rng, mean=float(w.mean()))
     return replace(layer, matrix=np.ascontiguousarray(values, dtype=np.float64))
 
 

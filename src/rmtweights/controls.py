@@ -57,12 +57,13 @@ def control_rng(seed: int, layer: str, control: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(layer.encode()), zlib.crc32(control.encode())])
 
 
-def gaussian_control(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A float64 matrix of ``matrix``'s shape with i.i.d. N(0, sd²) entries, sd the entry standard
-    deviation of ``matrix`` (population SD). Mean 0: a non-zero mean would add a rank-one spike that
-    pure noise does not have. Its scale does not matter for Ave_w (module notes)."""
+def gaussian_control(matrix: np.ndarray, rng: np.random.Generator, mean: float = 0.0) -> np.ndarray:
+    """A float64 matrix of ``matrix``'s shape with i.i.d. N(mean, sd²) entries, sd the entry standard
+    deviation of ``matrix`` (population SD). Mean 0 for the controls: a non-zero mean would add a
+    rank-one spike that pure noise does not have. Its scale does not matter for Ave_w (module notes).
+    :func:`rmtweights.baselines.baseline_matrix` passes the layer's own mean."""
     values = np.asarray(matrix, dtype=np.float64)
-    return rng.normal(0.0, float(values.std()), size=values.shape)
+    return rng.normal(float(mean), float(values.std()), size=values.shape)
 
 
 def shuffled_control(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
