@@ -123,10 +123,10 @@ def test_figure_runs_are_the_first_seed_of_each_group():
 # ---------------------------------------------------------------- the table registry
 def test_every_table_names_its_rule_inputs_and_condition():
     assert set(plan.TABLES) == {"table2", "training", "heavy_tail", "universality", "correlation", "lowrank",
-                                "compare_{key}", "spike_counts"}
+                                "compare_{key}", "spike_counts", "dynamics", "diff"}
     for table in plan.TABLES.values():
-        assert table.rule in ("aggregate_table", "aggregate_spike_counts") and table.inputs
-        assert table.needs in ("all", "trained", "compare", "spike_count", *plan.ANALYSES)
+        assert table.rule in ("aggregate_table", "aggregate_spike_counts", "aggregate_dynamics") and table.inputs
+        assert table.needs in ("all", "trained", "compare", "spike_count", "dynamics", "diff", *plan.ANALYSES)
     assert plan.TABLES["spike_counts"].file_names() == ("spike_counts", "spike_growth")
     assert plan.TABLES["compare_{key}"].file_names("lr") == ("compare_lr",)
 

@@ -74,7 +74,8 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
     ``universality``: spacing KS p-values, the share of seeds passing at 5 %, and the Porter–Thomas
     rejection rates; ``correlation``: Pearson r per method and reading; ``lowrank``: accuracy and
     compression per choice; ``compare_<key>``: the variants of a study side by side (s-hat, Ave_w,
-    largest gamma and test accuracy; [1]_ Fig. 3 for key batch_size).
+    largest gamma and test accuracy; [1]_ Fig. 3 for key batch_size); ``diff``: the per-run differences
+    from a base model (:func:`rmtweights.diff.diff_models`), one run per model, side by side.
 
     ``reason_rows`` (run keys and a ``reason``) stand for runs without a per-run table, e.g. a model
     given without an architecture in the ``correlation`` and ``lowrank`` tables: each becomes a
@@ -100,4 +101,6 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
         per_layer = _with_status(fits, GROUP + ["layer", "method"], ["s_hat", "ave_w", "gamma_max"])
         acc = mean_sd(final_epochs(frames["training"]), GROUP, ["test_acc"])
         return per_layer.merge(acc[GROUP + ["test_acc_mean", "test_acc_sd", "test_acc_n"]], on=GROUP, how="left")
+    if table == "diff":  # one run per model: the differences of the study's models side by side
+        return frames["diff"]
     raise ValueError(f"unknown table {table!r}")

@@ -82,6 +82,7 @@ def spectra_tables(
     porter_thomas_window: int | None = None,
     device: str | None = None,
     log: Callable[[str], None] | None = None,
+    on_vectors: Callable[[str, str, np.ndarray], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Singular values of every layer of every state, and optionally the Porter–Thomas tests.
 
@@ -104,6 +105,10 @@ def spectra_tables(
         Smaller layers always stay on the CPU, where the transfer would cost more than it saves.
     log : callable, optional
         Called with one line per layer (state, name, shape, seconds): progress on long jobs.
+    on_vectors : callable, optional
+        Called as ``on_vectors(state, layer, right_vectors)`` with the ``m x m`` right singular vectors
+        (columns, descending singular values) of each analysable 2-d layer, from the same
+        decomposition (a stack of ``slices`` has none): for overlaps of singular subspaces.
 
     Returns
     -------
@@ -124,12 +129,15 @@ def spectra_tables(
             if isinstance(layer, SkippedTensor):
                 frames.append(_rows(state, layer, reshape, None, "skipped", layer.reason))
                 continue
-            vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
+            # a stack of slices has no vectors: ValueError with the Porter-Thomas test, none for on_vectors
+            vectors = porter_thomas_window is not None or (on_vectors is not None and layer.matrix.ndim == 2)
             big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
             result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors, device=device if big else None)
             frames.append(_rows(state, layer, reshape, result.sv if result.status == "ok" else None, result.status,
                                 result.reason))
-            if vectors and result.status == "ok":
+            if on_vectors is not None and result.right_vectors is not None and result.status == "ok":
+                on_vectors(state, layer.name, result.right_vectors)
+            if porter_thomas_window is not None and result.status == "ok":
                 test = porter_thomas(result.right_vectors, window=int(porter_thomas_window))
                 test.insert(0, "layer", layer.name)
                 test.insert(0, "state", state)
