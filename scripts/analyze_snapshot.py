@@ -10,9 +10,8 @@ start(snakemake)
 from rmtweights import io
 from rmtweights.stages.analyze_snapshot import analyze_snapshot
 
-p = snakemake.params
-table, directions = analyze_snapshot(snakemake.input.snapshot, snakemake.wildcards, int(snakemake.wildcards.epoch),
-                                     p.methods, alpha=p.alpha, a=p.a, beta=p.beta, heavy_tail=p.heavy_tail,
-                                     reshape=p.reshape, device=p.device, log=lambda line: print(line, file=sys.stderr))
+table, directions = analyze_snapshot(snakemake.input.snapshot, io.read_parquet(snakemake.input.settings),
+                                     snakemake.wildcards, int(snakemake.wildcards.epoch),
+                                     device=snakemake.params.device, log=lambda line: print(line, file=sys.stderr))
 io.write_parquet(table, snakemake.output.table)
 io.write_parquet(directions, snakemake.output.directions)

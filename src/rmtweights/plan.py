@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "ANALYSES", "DYNAMICS_FIGURE", "FIGURE_DIR", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SERIES",
     "SWEEP_FIGURES", "base_weights", "diff_runs", "dynamics_files", "dynamics_groups", "dynamics_runs", "is_series",
-    "series_checkpoint", "series_checkpoints", "snapshot_epochs", "snapshot_recipe", "source_files_of",
+    "series_checkpoint", "series_checkpoints", "snapshot_analysis_settings", "snapshot_epochs", "snapshot_recipe", "source_files_of",
     "SWEEP_TABLES", "TABLES", "TABLE_DIR", "TRAINED", "WEIGHTS", "Run", "RunGroup", "StudyTable", "alternatives",
     "analysis_mem_mb", "batched_training_rules", "canonical", "comparison_layer", "config_value", "dataset_params",
     "external_spec", "figure_runs", "final_targets", "group_jobs", "is_weights_source", "job_counts", "model_params",
@@ -613,6 +613,13 @@ def snapshot_recipe(config: Mapping[str, Any], study: str, variant: str) -> dict
     return {key: value for key, value in train_recipe(config, study, variant).items() if key != "epochs"}
 
 
+def snapshot_analysis_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The analysis settings of a snapshot or checkpoint (estimators, heavy-tail test, conv reshape)."""
+    analysis = config["analysis"]
+    return canonical(dict(methods=analysis["methods"], alpha=analysis["bema"]["alpha"], a=analysis["gb"]["a"],
+                          beta=analysis["beta"], heavy_tail=analysis["heavy_tail"], reshape=analysis["reshape"]))
+
+
 def series_checkpoints(config: Mapping[str, Any], study: str, model: str) -> list[tuple[int, str]]:
     """``(step, path)`` of each checkpoint of an external series, by step.
 
@@ -707,7 +714,7 @@ def dynamics_jobs(config: Mapping[str, Any]) -> Counter:
     for group, axis, points in dynamics_groups(config):
         per_point = len(group.seeds) * len(points)
         if axis == "epoch":
-            jobs.update(take_snapshot=per_point, analyze_snapshot=per_point)
+            jobs.update(take_snapshot=per_point, analyze_snapshot=per_point, record_snapshot_settings=1)
         else:
             jobs.update(analyze_checkpoint=per_point)
         jobs.update(gather_dynamics=len(group.seeds), plot_dynamics=1)

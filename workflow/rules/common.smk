@@ -146,6 +146,18 @@ def get_snapshot_recipe(wildcards):
     return plan.snapshot_recipe(config, wildcards.study, wildcards.variant)
 
 
+def get_snapshot_analysis_settings(wildcards):
+    """The settings of rule analyze_snapshot (read from the group's record), with its code."""
+    return dict(plan.snapshot_analysis_settings(config), code=get_code("analyze_snapshot"))
+
+
+def get_snapshot_weights_identity(wildcards):
+    """What determines a snapshot's weights besides its epoch: data, model, recipe and the training code."""
+    training = "train_models_batched" if config["training"]["batched"] else "train_model"
+    return dict(dataset=get_dataset_params(wildcards), model=get_model_params(wildcards),
+                recipe=get_snapshot_recipe(wildcards), code=[get_code("take_snapshot"), get_code(training)])
+
+
 def get_dynamics_files(kind):
     def inner(wildcards):
         files = plan.dynamics_files(config, wildcards.study, wildcards.dataset, wildcards.model,

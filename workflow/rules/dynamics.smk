@@ -4,12 +4,12 @@
 
 rule take_snapshot:
     # Training keeps the listed epochs' weights in model/snapshots/ (not an output: the list is no
-    # compared param of training, so changing it never retrains). Here one becomes an output; an epoch
-    # training did not keep is replayed from init.pt. `ancient`: extending training keeps the snapshots.
+    # compared param of training, so changing it never retrains). Here one becomes an output (a hard
+    # link); an epoch training did not keep is replayed from init.pt.
     input:
         dataset="resources/datasets/{dataset}.json",
-        final=ancient(f"{RUN_DIR}/model/final.pt"),
-        init=ancient(f"{RUN_DIR}/model/init.pt"),
+        final=f"{RUN_DIR}/model/final.pt",
+        init=f"{RUN_DIR}/model/init.pt",
     output:
         snapshot=f"{RUN_DIR}/model/epoch{{epoch}}.pt",
     log:
@@ -29,9 +29,35 @@ rule take_snapshot:
         "../../scripts/take_snapshot.py"
 
 
+rule record_snapshot_settings:
+    # What the group's snapshot analyses depend on besides the weights. It depends on no training
+    # output, so it is what reruns them (analyze_snapshot's snapshot is `ancient`: extending training
+    # keeps the snapshots analysed; stages/record_snapshot_settings.py says why).
+    input:
+        dataset="resources/datasets/{dataset}.json",
+    output:
+        settings=f"results/{GROUP_PATH}/snapshot_settings.parquet",
+    log:
+        f"logs/record_snapshot_settings/{GROUP_PATH}.log",
+    params:
+        analysis=get_snapshot_analysis_settings,
+        weights=get_snapshot_weights_identity,
+        code=get_code("record_snapshot_settings"),
+    threads: 1
+    resources:
+        runtime=5,
+        mem_mb=1000,
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/record_snapshot_settings.py"
+
+
 rule analyze_snapshot:
     input:
-        snapshot=f"{RUN_DIR}/model/epoch{{epoch}}.pt",
+        snapshot=ancient(f"{RUN_DIR}/model/epoch{{epoch}}.pt"),
+        settings=f"results/{GROUP_PATH}/snapshot_settings.parquet",
     output:
         table=f"{RUN_DIR}/snapshots/epoch{{epoch}}.parquet",
         directions=f"{RUN_DIR}/snapshots/epoch{{epoch}}_directions.parquet",
@@ -40,12 +66,6 @@ rule analyze_snapshot:
     benchmark:
         f"logs/analyze_snapshot/{RUN_PATH}/epoch{{epoch}}.benchmark.tsv"
     params:
-        methods=get_config("analysis", "methods"),
-        alpha=get_config("analysis", "bema", "alpha"),
-        a=get_config("analysis", "gb", "a"),
-        beta=get_config("analysis", "beta"),
-        heavy_tail=get_config("analysis", "heavy_tail"),
-        reshape=get_config("analysis", "reshape"),
         device=get_config("analysis", "device"),
         code=get_code("analyze_snapshot"),
     threads: 1

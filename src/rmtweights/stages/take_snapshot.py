@@ -13,9 +13,10 @@ that holds it:
    initialisation for ``e`` epochs by :func:`rmtweights.train.train_model`: the same seed, data order
    and recipe give the same weights, bit for bit on the CPU (for a seed-batched run, to rounding).
 
-Its inputs ``init.pt`` and ``final.pt`` are ``ancient`` in the rule and its parameters hold the recipe
-without ``epochs``: extending a run's training keeps the snapshots already taken, while another
-recipe, model, data set or training code takes them again.
+The rule reruns whenever training does (a link costs nothing); rule ``analyze_snapshot`` takes the
+snapshot as an ``ancient`` input, so extending a run's training keeps the snapshots already analysed,
+while another recipe, model, data set or training code analyses them again (through rule
+``record_snapshot_settings``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _link(source: Path, target: Path) -> None:
         tmp.unlink()
         try:
             os.link(source, tmp)
+            os.utime(tmp)  # the link shares the training's file time: now, or Snakemake sees it older than final.pt
         except OSError:  # another file system, or links not allowed: copy
             tmp.write_bytes(source.read_bytes())
 
