@@ -15,9 +15,11 @@ above the noise the rest of the update adds), and its power-law test. Beside it:
   side), with the level two independent random subspaces reach, and the top directions of :math:`W_B`
   without counterpart in :math:`W_A` (:func:`rmtweights.rmt.subspace.compare_subspaces`).
 
-An update that is exactly low rank (a LoRA product computed in float64) has no noise bulk to fit:
-its MP fit is replaced by its numerical rank (``s_hat`` = ``rank``, with the reason). A model stored in
-float32 carries the rounding of :math:`W_A + \Delta W` as a tiny full-rank noise, which the fit sees.
+An update that is exactly low rank (a LoRA product, computed in float64) has no noise bulk to fit: its
+MP fit is replaced by its numerical rank (``s_hat`` = ``numerical_rank``, with the reason). Updates of
+trained models carry noise of their own; a low-rank update with none, merged into weights stored in
+float32, leaves only the rounding of the stored models as its noise, which is not i.i.d. (it follows the
+magnitude of the entries) and can show spurious spikes: compare such merges in float64.
 
 **LoRA adapters.** When :math:`B` is a LoRA adapter (tensors ``<path>.lora_A[.<name>].weight``, r x in,
 and ``<path>.lora_B[.<name>].weight``, out x r, as PEFT writes them), the update of ``<path>.weight``
@@ -57,8 +59,8 @@ from rmtweights.weights.source import open_weights
 __all__ = ["DIFF_COLUMNS", "diff_models", "overlap_row", "lora_scale_of"]
 #: Columns of :func:`diff_models`' table, in order.
 DIFF_COLUMNS: tuple[str, ...] = ("layer", "kind", "shape", "n", "m", "method", "rel_norm", "rel_norm_spectral",
-                                 "rank", "sigma", "gamma_plus", "s_hat", "gamma_max", "ave_w", "alpha_sv", "verdict",
-                                 "s_hat_a", "s_hat_b", *OVERLAP_COLUMNS, "lora_scale", "status", "reason")
+                                 "numerical_rank", "sigma", "gamma_plus", "s_hat", "gamma_max", "ave_w", "alpha_sv",
+                                 "verdict", "s_hat_a", "s_hat_b", *OVERLAP_COLUMNS, "lora_scale", "status", "reason")
 
 _LORA = re.compile(r"^(?:base_model\.model\.)?(?P<path>.+)\.lora_(?P<factor>[AB])(?:\.[^.]+)?\.weight$")
 
@@ -155,7 +157,7 @@ def _rows(states: LayerStates, methods: Sequence[str], k_max: int, new_below: fl
     for method in methods:
         fit = fits[(fits.state == "delta") & (fits.method == method)].iloc[0].to_dict()
         row = dict(fit, rel_norm=fro_d / fro_a if fro_a > 0 else math.nan,
-                   rel_norm_spectral=top_d / top_a if top_a > 0 else math.nan, rank=rank,
+                   rel_norm_spectral=top_d / top_a if top_a > 0 else math.nan, numerical_rank=rank,
                    alpha_sv=tail.get("alpha_sv", math.nan), verdict=tail.get("verdict"),
                    s_hat_a=states.s_hat("base", method), s_hat_b=states.s_hat("model", method),
                    lora_scale=lora_scale, shape=str(delta["shape"].iloc[0]))
@@ -219,7 +221,7 @@ def diff_models(
     -------
     pandas.DataFrame
         Columns :data:`DIFF_COLUMNS`: ``sigma``, ``gamma_plus``, ``s_hat``, ``gamma_max``, ``ave_w``,
-        ``alpha_sv`` and ``verdict`` are those of the difference; ``rank`` its numerical rank;
+        ``alpha_sv`` and ``verdict`` are those of the difference; ``numerical_rank`` its numerical rank;
         ``s_hat_a`` and ``s_hat_b`` the spikes of the two models; the overlap columns
         (:data:`OVERLAP_COLUMNS`) compare their spike subspaces (``k_a``, ``k_b`` directions,
         ``overlap`` the mean squared principal cosine, ``overlap_random`` its level for independent
@@ -259,7 +261,7 @@ def diff_models(
                 for factor in pair.values():
                     rows += _skipped(factor, changed.entries[factor][0], methods,
                                      f"LoRA factor of {target}, which model a does not hold")
-    counts = ("n", "m", "s_hat", "rank", "s_hat_a", "s_hat_b", "k_a", "k_b", "new_directions")
+    counts = ("n", "m", "s_hat", "numerical_rank", "s_hat_a", "s_hat_b", "k_a", "k_b", "new_directions")
     return pd.DataFrame(rows).reindex(columns=list(DIFF_COLUMNS)).astype({c: "Int64" for c in counts})
 
 
