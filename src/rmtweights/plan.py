@@ -443,7 +443,7 @@ def _has(config: Mapping[str, Any], study: str, needs: str) -> bool:
     if needs == "diff":
         return bool(diff_runs(config, study))
     if needs in ANALYSES:
-        return needs in study_analyses(config, study)
+        return needs in study_analyses(config, study) and bool(runs(config, study))
     if needs == "compare":
         return spec is not None and spec["compare"] is not None
     if needs == "spike_count":
