@@ -140,3 +140,20 @@ def test_an_estimator_edit_changes_the_fits_and_no_figure(tmp_path):
 def test_a_summary_check_edit_changes_only_the_summary(tmp_path):
     changed = _changed_fingerprints(tmp_path, "summary/paper003.py", "    kinds = {v.kind for v in verdicts}")
     assert changed == {"write_summary"}
+
+
+@pytest.mark.parametrize("module, anchor, rules", [
+    # the dynamics and differences (issue 22): each edit reruns its own rules only
+    ("plots/dynamics.py", '    axis = "epoch" if "epoch" in table.columns else "step"', {"plot_dynamics"}),
+    ("stages/gather_dynamics.py", "    snapshots = sorted(", {"gather_dynamics"}),
+    ("stages/aggregate_dynamics.py", "    by = [*GROUP, axis,", {"aggregate_dynamics"}),
+    ("stages/snapshot_tables.py", "    rows, vectors = [], []", {"analyze_snapshot", "analyze_checkpoint"}),
+    ("stages/layer_states.py", "    vectors: dict[str, np.ndarray] = {}",
+     {"analyze_snapshot", "analyze_checkpoint", "diff_weights"}),
+    ("rmt/subspace.py", "    a = _basis(\"va\", va)\n    b = _basis(\"vb\", vb, a.shape[0])\n    d, k_a",
+     {"gather_dynamics", "diff_weights"}),
+    ("diff.py", "    methods = check_methods(methods)\n    heavy_tail", {"diff_weights"}),
+    ("stages/take_snapshot.py", "    log = log or (lambda line: None)", {"take_snapshot"}),
+])
+def test_a_dynamics_edit_changes_only_its_rules_fingerprints(tmp_path, module, anchor, rules):
+    assert _changed_fingerprints(tmp_path, module, anchor) == rules
