@@ -12,8 +12,8 @@ from rmtweights.stages.analyze_checkpoint import analyze_checkpoint
 
 p = snakemake.params
 table, directions = analyze_checkpoint(p.checkpoint, snakemake.wildcards, int(snakemake.wildcards.step), p.methods,
-                                       include=p.spec["include"], exclude=p.spec["exclude"], alpha=p.alpha, a=p.a,
-                                       beta=p.beta, heavy_tail=p.heavy_tail, reshape=p.reshape, device=p.device,
+                                       **p.selection, alpha=p.alpha, a=p.a, beta=p.beta, heavy_tail=p.heavy_tail,
+                                       reshape=p.reshape, device=p.device,
                                        log=lambda line: print(line, file=sys.stderr))
 io.write_parquet(table, snakemake.output.table)
 io.write_parquet(directions, snakemake.output.directions)

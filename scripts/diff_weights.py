@@ -11,7 +11,7 @@ from rmtweights import io
 from rmtweights.stages.diff_weights import diff_weights
 
 p = snakemake.params
-table = diff_weights(p.base, p.spec["weights"], snakemake.wildcards, p.methods, include=p.spec["include"],
-                     exclude=p.spec["exclude"], alpha=p.alpha, a=p.a, beta=p.beta, heavy_tail=p.heavy_tail,
-                     reshape=p.reshape, device=p.device, log=lambda line: print(line, file=sys.stderr))
+table = diff_weights(p.base, p.weights, snakemake.wildcards, p.methods, **p.selection, alpha=p.alpha, a=p.a,
+                     beta=p.beta, heavy_tail=p.heavy_tail, reshape=p.reshape, device=p.device,
+                     log=lambda line: print(line, file=sys.stderr))
 io.write_parquet(table, snakemake.output.diff)

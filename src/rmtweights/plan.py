@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
-    "ANALYSES", "DYNAMICS_FIGURE", "FIGURE_DIR", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SERIES",
+    "ANALYSES", "DYNAMICS_FIGURE", "FIGURE_DIR", "external_selection", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SERIES",
     "SWEEP_FIGURES", "base_weights", "diff_runs", "dynamics_files", "dynamics_groups", "dynamics_runs", "is_series",
     "series_checkpoint", "series_checkpoints", "snapshot_analysis_settings", "snapshot_epochs", "snapshot_recipe", "source_files_of",
     "SWEEP_TABLES", "TABLES", "TABLE_DIR", "TRAINED", "WEIGHTS", "Run", "RunGroup", "StudyTable", "alternatives",
@@ -701,6 +701,13 @@ def source_files_of(path: str) -> list[str]:
     from rmtweights.weights.source import source_files
 
     return [str(file) for file in source_files(path)]
+
+
+def external_selection(config: Mapping[str, Any], study: str, model: str) -> dict[str, Any]:
+    """The tensor selection (``include``, ``exclude``) of an external model: all a checkpoint's or a
+    difference's job needs of its spec, so that adding a checkpoint to a series reruns no other."""
+    spec = config["external"][study][model]
+    return canonical({"include": spec["include"], "exclude": spec["exclude"]})
 
 
 def base_weights(config: Mapping[str, Any], study: str, model: str) -> str:

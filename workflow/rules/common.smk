@@ -175,6 +175,14 @@ def get_series_checkpoint_files(wildcards):
     return plan.source_files_of(get_series_checkpoint(wildcards))
 
 
+def get_external_selection(wildcards):
+    return plan.external_selection(config, wildcards.study, wildcards.model)
+
+
+def get_external_weights(wildcards):
+    return config["external"][wildcards.study][wildcards.model]["weights"]
+
+
 def get_base_weights(wildcards):
     return plan.base_weights(config, wildcards.study, wildcards.model)
 

@@ -95,7 +95,7 @@ rule analyze_checkpoint:
         f"logs/analyze_checkpoint/{RUN_PATH}/step{{step}}.benchmark.tsv"
     params:
         checkpoint=get_series_checkpoint,
-        spec=get_external_spec,
+        selection=get_external_selection,
         methods=get_config("analysis", "methods"),
         alpha=get_config("analysis", "bema", "alpha"),
         a=get_config("analysis", "gb", "a"),
@@ -204,7 +204,8 @@ rule diff_weights:
         f"logs/diff_weights/{RUN_PATH}.benchmark.tsv"
     params:
         base=get_base_weights,
-        spec=get_external_spec,
+        weights=get_external_weights,
+        selection=get_external_selection,
         methods=get_config("analysis", "methods"),
         alpha=get_config("analysis", "bema", "alpha"),
         a=get_config("analysis", "gb", "a"),
