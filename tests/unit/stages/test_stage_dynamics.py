@@ -118,3 +118,22 @@ def test_a_trained_snapshot_carries_its_epoch_and_accuracy(tmp_path):
     assert abs(stored @ (v / v.norm()).numpy()) > 0.95  # the planted right vector (length m = 40)
     with pytest.raises(ValueError, match="holds epoch 2, not 3"):
         analyze_snapshot(tmp_path / "epoch2.pt", settings, keys, 3)
+
+
+def test_spectra_tables_hand_over_the_vectors_of_its_own_decomposition():
+    from rmtweights.layers import layer_matrix
+    from rmtweights.spectrum import layer_spectrum
+    from rmtweights.stages.spectra import spectra_tables
+
+    g = torch.Generator().manual_seed(1)
+    dense = layer_matrix("fc", "linear", torch.randn(50, 30, generator=g))
+    kernel = layer_matrix("conv", "conv", torch.randn(16, 12, 3, 3, generator=g), reshape="slices")
+    seen = []
+    spectra, _ = spectra_tables({"trained": [dense, kernel]}, reshape="slices",
+                                on_vectors=lambda state, layer, v: seen.append((state, layer, v)))
+    assert [(state, layer) for state, layer, _ in seen] == [("trained", "fc")]  # slices have no vectors
+    vectors = seen[0][2]
+    np.testing.assert_allclose(vectors.T @ vectors, np.eye(30), atol=1e-12)
+    reference = layer_spectrum(dense.matrix, vectors=True)
+    np.testing.assert_allclose(np.abs(vectors[:, 0]), np.abs(reference.right_vectors[:, 0]), atol=1e-10)
+    assert set(spectra[spectra.status == "ok"].layer) == {"fc", "conv"}
