@@ -19,6 +19,7 @@ include: "workflow/rules/prune.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/dynamics.smk"
 
 
 rule all:

@@ -19,5 +19,5 @@ torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 metrics = train_model(p.dataset, json.loads(Path(snakemake.input.dataset).read_text()), p.model, p.train,
                       snakemake.wildcards, Path(snakemake.output.final).parent,
-                      log=lambda line: print(line, file=sys.stderr))
+                      log=lambda line: print(line, file=sys.stderr), snapshot_epochs=p.snapshot_epochs)
 io.write_parquet(metrics, snakemake.output.metrics)

@@ -19,6 +19,7 @@ torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 dirs = [Path(path).parent for path in snakemake.output.final]  # results/.../seed<seed>/model, in seed order
 metrics = train_models_batched(p.dataset, json.loads(Path(snakemake.input.dataset).read_text()), p.model, p.train,
-                               snakemake.wildcards, p.seeds, dirs, log=lambda line: print(line, file=sys.stderr))
+                               snakemake.wildcards, p.seeds, dirs, log=lambda line: print(line, file=sys.stderr),
+                               snapshot_epochs=p.snapshot_epochs)
 for frame, path in zip(metrics, snakemake.output.metrics):
     io.write_parquet(frame, path)

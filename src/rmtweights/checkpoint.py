@@ -9,6 +9,13 @@ checkpoints, and only an interrupted one a ``last.pt`` to resume from. All three
 (:data:`CHECKPOINT_KEYS`), are written atomically by :func:`rmtweights.io.save_checkpoint` and load with
 ``weights_only=True`` (:func:`rmtweights.io.load_checkpoint`). A compatible ``last.pt`` is resumed
 (:func:`try_resume`); :func:`load_trained_model` rebuilds the network of any of the three.
+
+**Snapshots.** A run asked to keep some epochs' weights (``train.snapshot_epochs``) also writes
+``snapshots/epoch<e>.pt`` after epoch ``e`` (``e = 0``: the initial weights): the weights and the test
+metrics of that epoch only, no optimiser state (:data:`SNAPSHOT_KEYS`, :func:`snapshot_state`), so that
+disk follows the weights. Like ``last.pt`` they are the training's own files, not the workflow's
+outputs: rule ``take_snapshot`` takes one after checking that it belongs to the run that wrote
+``final.pt`` (:func:`snapshot_mismatch`).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from rmtweights.data import DatasetSplits
 from rmtweights.models import build_model
 
 __all__ = ["CHECKPOINT_KEYS", "CHECKPOINT_FORMAT", "INIT", "LAST", "FINAL", "checkpoint_state", "try_resume",
-           "load_trained_model"]
+           "load_trained_model", "SNAPSHOT_KEYS", "SNAPSHOT_FORMAT", "snapshot_file", "snapshot_state",
+           "snapshot_mismatch"]
 
 #: Keys of every checkpoint (init.pt, last.pt, final.pt).
 CHECKPOINT_KEYS: tuple[str, ...] = (
@@ -46,6 +54,18 @@ CHECKPOINT_KEYS: tuple[str, ...] = (
 CHECKPOINT_FORMAT = "rmtweights.train/1"
 #: File names in a run's checkpoint folder.
 INIT, LAST, FINAL = "init.pt", "last.pt", "final.pt"
+#: Keys of a snapshot (``snapshots/epoch<e>.pt``): the run's identity, the weights and the epoch's test metrics.
+SNAPSHOT_KEYS: tuple[str, ...] = (
+    "format",  # SNAPSHOT_FORMAT
+    "model_name", "model_kwargs", "input_shape", "num_classes", "dataset", "n_train", "seed", "config",  # as above
+    "epoch",  # completed epochs (0: the initial weights)
+    "model_state",  # state_dict, CPU tensors
+    "metrics",  # the per-epoch metrics rows of epochs 1..epoch (train_common.METRIC_COLUMNS)
+    "test_loss", "test_acc",  # of these weights (epoch >= 1: the last metrics row's)
+)
+SNAPSHOT_FORMAT = "rmtweights.snapshot/1"
+# identity keys a snapshot shares with the checkpoints of its run
+_IDENTITY = ("model_name", "model_kwargs", "input_shape", "num_classes", "dataset", "n_train", "seed")
 
 
 def checkpoint_state(model_name: str, model_kwargs: Mapping[str, Any], data: DatasetSplits,
@@ -73,6 +93,48 @@ def checkpoint_state(model_name: str, model_kwargs: Mapping[str, Any], data: Dat
         "torch_rng_state": torch_rng_state.clone(),
         "metrics": [dict(row) for row in metrics],
     }
+
+
+def snapshot_file(checkpoint_dir: str | os.PathLike, epoch: int) -> Path:
+    """Where a run's training keeps the weights of ``epoch``: ``<checkpoint_dir>/snapshots/epoch<epoch>.pt``."""
+    return Path(checkpoint_dir) / "snapshots" / f"epoch{int(epoch)}.pt"
+
+
+def snapshot_state(checkpoint: Mapping[str, Any], test_loss: float, test_acc: float) -> dict[str, Any]:
+    """The snapshot dict (keys :data:`SNAPSHOT_KEYS`) of a checkpoint dict (:func:`checkpoint_state`):
+    its run, epoch, weights and metrics with the weights' test metrics, without the optimiser and
+    generator states."""
+    kept = {key: checkpoint[key] for key in SNAPSHOT_KEYS if key in CHECKPOINT_KEYS and key != "format"}
+    return {"format": SNAPSHOT_FORMAT, **kept, "test_loss": float(test_loss), "test_acc": float(test_acc)}
+
+
+def snapshot_mismatch(snapshot: Mapping[str, Any], final: Mapping[str, Any]) -> str:
+    """Empty when ``snapshot`` holds weights of the training run that wrote the checkpoint ``final``,
+    else the reason it does not.
+
+    Same model, data, seed and recipe (all but ``epochs``), and the same per-epoch metrics up to the
+    snapshot's epoch (losses and accuracies to the last bit; the wall time aside): a snapshot kept
+    by an earlier run with other code or another recipe is refused.
+    """
+    if snapshot.get("format") != SNAPSHOT_FORMAT:
+        return f"format is {snapshot.get('format')!r}, not {SNAPSHOT_FORMAT!r}"
+    for key in _IDENTITY:
+        if _plain(snapshot.get(key)) != _plain(final.get(key)):
+            return f"{key} differs ({snapshot.get(key)!r} != {final.get(key)!r})"
+    ours, theirs = dict(snapshot.get("config", {})), dict(final.get("config", {}))
+    ours.pop("epochs", None), theirs.pop("epochs", None)
+    if ours != theirs:
+        return f"config differs ({ours} != {theirs})"
+    epoch = int(snapshot["epoch"])
+    if epoch > int(final["epoch"]):
+        return f"it is of epoch {epoch}, beyond the run's {final['epoch']}"
+
+    def history(rows):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+    if history(snapshot.get("metrics", [])) != history(list(final.get("metrics", []))[:epoch]):
+        return f"its metrics of epochs 1..{epoch} differ from those of the final checkpoint (another training run)"
+    return ""
 
 
 def _to_cpu(obj: Any) -> Any:

@@ -1,5 +1,6 @@
 """The ``rmtweights`` command: ``rmtweights analyze PATH [-o table.parquet] [--report report.html]`` analyses
-one weights file; ``rmtweights plan CONFIG [--layers] [--csv]`` shows what a workflow config will run.
+one weights file; ``rmtweights diff A B [-o table.parquet] [--report r.html]`` analyses what changed from
+model A to B; ``rmtweights plan CONFIG [--layers] [--csv]`` shows what a workflow config will run.
 
 ``analyze`` analyses one weights file (or folder, or sharded checkpoint) with
 :func:`rmtweights.api.analyze_model` and prints one line per analysed layer, in the checkpoint's order
@@ -65,10 +66,28 @@ def _add_plan(sub) -> None:
     planned.add_argument("--csv", action="store_true", help="the table alone, as CSV")
 
 
+def _add_diff(sub) -> None:
+    diff = sub.add_parser("diff", help="analyse what changed from model A to model B, layer by layer",
+                          description="The spectrum of W_B - W_A of every layer both hold (its MP fit, threshold "
+                                      "and spikes: the update's effective rank), the relative norm, and the overlap "
+                                      "of the two models' top singular subspaces. B may be a LoRA adapter.")
+    diff.add_argument("a", help="the base model: weights file or folder")
+    diff.add_argument("b", help="the changed model (weights file or folder) or a LoRA adapter")
+    diff.add_argument("-o", "--output", help="write the full table here (.parquet, .csv, .md or .json)")
+    diff.add_argument("--report", help="write a self-contained HTML page of the table here")
+    diff.add_argument("--methods", nargs="+", type=_method, default=list(METHOD_NAMES), metavar="METHOD",
+                      help=f"estimators of sigma, of {', '.join(METHOD_NAMES)} (default: all)")
+    diff.add_argument("--n-bootstrap", type=int, default=50, help="power-law bootstrap samples (default 50; 0: none)")
+    diff.add_argument("--include", action="append", help="regular expression on tensor names to keep (repeatable)")
+    diff.add_argument("--exclude", action="append", help="regular expression on tensor names to drop (repeatable)")
+    diff.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rmtweights", description="Random-matrix analysis of neural-network weights.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_analyze(sub)
+    _add_diff(sub)
     _add_plan(sub)
     return parser
 
@@ -118,10 +137,44 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+DIFF_SHOWN = ["layer", "shape", "method", "rel_norm", "numerical_rank", "s_hat", "s_hat_a", "s_hat_b",
+              "overlap", "overlap_random", "new_directions", "status", "reason"]
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """``rmtweights diff``: print the table of :func:`rmtweights.diff.diff_models` and write it."""
+    import pandas as pd
+
+    from rmtweights.diff import diff_models
+    from rmtweights.model_table import check_table_suffix, write_table_file
+    from rmtweights.weights.common import WeightsError
+
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        if args.output:
+            check_table_suffix(args.output)  # before any work
+        table = diff_models(args.a, args.b, methods=args.methods, n_bootstrap=args.n_bootstrap, include=args.include,
+                            exclude=args.exclude, log=progress)
+    except (WeightsError, FileNotFoundError, ValueError) as err:
+        print(f"rmtweights diff: {err}", file=sys.stderr)
+        return 1
+    if args.output:
+        write_table_file(table, args.output)
+    if args.report:
+        from rmtweights import io
+        from rmtweights.diff_report import diff_report_html
+
+        with io.atomic_path(args.report) as tmp:
+            tmp.write_text(diff_report_html(table, args.a, args.b), encoding="utf-8")
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 40):
+        print(table[[c for c in DIFF_SHOWN if c in table]].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (1 with a one-line message for bad input)."""
     args = _parser().parse_args(argv)
-    return {"analyze": _analyze, "plan": _plan}[args.command](args)
+    return {"analyze": _analyze, "diff": _diff, "plan": _plan}[args.command](args)
 
 
 def _plan(args: argparse.Namespace) -> int:

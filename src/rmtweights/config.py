@@ -131,6 +131,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             if unknown:
                 raise ConfigError(f"config error at studies.{study}.{key}: {unknown} not defined under "
                                   f"`{key}:` (defined: {sorted(known)})")
+        _check_snapshot_epochs(study, spec)
         if spec["sweep"] == "spike_count":
             archs = {cfg["models"][name].get("arch", "factory") for name in spec["models"]}  # arch xor factory
             if archs != {"spike_mlp"}:
@@ -148,6 +149,7 @@ def check_config(cfg: Mapping[str, Any]) -> None:
             if spec["dataset"] is not None and spec["dataset"] not in cfg["datasets"]:
                 raise ConfigError(f"config error at {where}.dataset: {spec['dataset']!r} is not defined under "
                                   "`datasets:`")
+            _check_series_and_base(where, spec)
             if spec["prune_layer"] is not None and (spec["dataset"] is None or "checkpoint" not in spec):
                 raise ConfigError(f"config error at {where}.prune_layer: the keep-top-s evaluation needs an "
                                   "rmtweights `checkpoint` (an architecture to run) and a `dataset`")
@@ -160,6 +162,33 @@ def check_config(cfg: Mapping[str, Any]) -> None:
                    if k not in sweep]
         if missing:
             raise ConfigError(f"config error at sweeps.{name}: missing {missing}")
+
+
+def _check_snapshot_epochs(study: str, spec: Mapping[str, Any]) -> None:
+    """Snapshot epochs must lie within every variant's epochs."""
+    for variant, override in spec["variants"].items():
+        recipe = {**spec["train"], **override["train"]}
+        chosen = recipe.get("snapshot_epochs")
+        beyond = sorted(e for e in chosen if e > recipe["epochs"]) if isinstance(chosen, list) else []
+        if beyond:
+            raise ConfigError(f"config error at studies.{study}.train.snapshot_epochs: epochs {beyond} lie beyond "
+                              f"the {recipe['epochs']} epochs of variant {variant}")
+
+
+def _check_series_and_base(where: str, spec: Mapping[str, Any]) -> None:
+    """``steps`` belong to a series of checkpoints, ``base`` to a weights file without an architecture."""
+    from rmtweights.plan import is_series  # the one definition of a series (plan imports no config)
+
+    weights, series = spec.get("weights"), is_series(spec)
+    if isinstance(weights, list) and ("torchvision" in spec or spec["steps"] is None):
+        raise ConfigError(f"config error at {where}.weights: a list of checkpoints is a series: it needs `steps` "
+                          "(one per checkpoint) and no `torchvision`")
+    if spec["steps"] is not None and not series:
+        raise ConfigError(f"config error at {where}.steps: steps belong to a series (`weights` a list or a glob "
+                          "pattern)")
+    if spec["base"] is not None and (series or "weights" not in spec or "torchvision" in spec):
+        raise ConfigError(f"config error at {where}.base: a base is compared with one weights file (`weights`, "
+                          "without `torchvision`), not a series")
 
 
 def _check_slices(cfg: Mapping[str, Any]) -> None:
@@ -181,9 +210,10 @@ def _check_slices(cfg: Mapping[str, Any]) -> None:
 
 
 #: Keys that name files, per section of the config, resolved against the config file's folder: the weights
-#: and checkpoints of ``external`` specs, the files and folders of ``datasets`` (npz, imagefolder) and the
-#: factory files of ``models`` (the file part of ``"path/to/file.py:function"``).
-PATH_KEYS: dict[str, tuple[str, ...]] = {"external": ("weights", "checkpoint"), "datasets": ("path",),
+#: (a file, a list of files or a glob pattern), checkpoints and bases of ``external`` specs, the files and
+#: folders of ``datasets`` (npz, imagefolder) and the factory files of ``models`` (the file part of
+#: ``"path/to/file.py:function"``).
+PATH_KEYS: dict[str, tuple[str, ...]] = {"external": ("weights", "checkpoint", "base"), "datasets": ("path",),
                                          "models": ("factory",)}
 
 
@@ -211,19 +241,21 @@ def resolve_paths(cfg: dict[str, Any], folder: str | os.PathLike, workdir: str |
     """
     base, work = Path(folder).absolute(), Path(workdir).absolute()
 
-    def resolve(path: str) -> str:
-        return os.path.relpath(os.path.normpath(base / path), work)
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            return os.path.relpath(os.path.normpath(base / value), work)
+        return value
 
     for section, keys in PATH_KEYS.items():
         for spec in _specs(cfg, section):
             for key in keys:
                 value = spec.get(key)
-                if not isinstance(value, str) or not value:
-                    continue
-                if key == "factory":  # only the file part of "file.py:function"
+                if key == "factory" and isinstance(value, str):  # only the file part of "file.py:function"
                     where, colon, function = value.rpartition(":")
-                    if colon and where.endswith(".py") and not os.path.isabs(where):
+                    if colon and where.endswith(".py"):
                         spec[key] = f"{resolve(where)}:{function}"
-                elif not os.path.isabs(value):
+                elif key in spec:
                     spec[key] = resolve(value)
     return cfg

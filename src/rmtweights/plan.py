@@ -14,6 +14,9 @@ The units:
   unless one is named, seed 0;
 * a **run group** (:class:`RunGroup`): the seeds of one (study, dataset, model, variant), with its
   resolved training recipe and the optional analyses its runs get (:func:`run_groups`);
+* **dynamics** (:func:`dynamics_groups`): the snapshot epochs of a trained run (``train.snapshot_epochs``)
+  or the checkpoints of an external series (variant :data:`SERIES`), one job per (run, epoch or step),
+  and the differences of an external model from its ``base`` (:func:`diff_runs`);
 * a **study table** (:data:`TABLES`): the one registry of the tables of ``results/tables/<study>/``,
   the per-run tables each aggregates and which studies have it. The ``table`` wildcard constraint
   (:func:`table_pattern`), the aggregation rules' inputs (:func:`table_inputs`) and the final
@@ -25,15 +28,18 @@ config (what ``snakemake -n`` reports on a fresh directory, without building the
 
 from __future__ import annotations
 
+import glob
 import os
-
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
-    "ANALYSES", "FIGURE_DIR", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SWEEP_FIGURES",
+    "ANALYSES", "DYNAMICS_FIGURE", "FIGURE_DIR", "external_selection", "GIVEN", "GROUP_PATH", "NO_DATASET", "RUN_DIR", "RUN_PATH", "SERIES",
+    "SWEEP_FIGURES", "base_weights", "diff_runs", "dynamics_files", "dynamics_groups", "dynamics_runs", "is_series",
+    "series_checkpoint", "series_checkpoints", "snapshot_analysis_settings", "snapshot_epochs", "snapshot_recipe", "source_files_of",
     "SWEEP_TABLES", "TABLES", "TABLE_DIR", "TRAINED", "WEIGHTS", "Run", "RunGroup", "StudyTable", "alternatives",
     "analysis_mem_mb", "batched_training_rules", "canonical", "comparison_layer", "config_value", "control_layer",
     "dataset_files", "dataset_params", "DATASET_OPTIONS", "external_spec", "factory_code", "factory_codes",
@@ -42,8 +48,7 @@ __all__ = [
     "runs", "spectra_only_studies", "studies", "study_analyses", "study_run_files", "study_tables", "summary_fits",
     "summary_tables", "table_inputs", "table_layer", "table_pattern", "table_reason_rows", "train_mem_mb",
     "train_recipe", "train_runtime", "trained_variants", "variant_widths", "vector_studies", "weights_files",
-    "weights_layout", "weights_part_files",
-    "wildcard_constraints",
+    "weights_layout", "weights_part_files", "wildcard_constraints", "dynamics_jobs",
 ]
 
 #: One run's folder below ``results/`` (and below ``logs/<rule>/``): the run keys separated by ``/``.
@@ -59,6 +64,10 @@ TABLE_DIR = "results/tables/{study}"
 
 #: Source of a run: trained by the workflow, given with an architecture, or a weights file alone.
 TRAINED, GIVEN, WEIGHTS = "trained", "given", "weights"
+#: Variant of an external run whose ``weights`` are a series of checkpoints (analysed for its dynamics only).
+SERIES = "series"
+#: The dynamics figure of a run group (snapshot epochs or a checkpoint series).
+DYNAMICS_FIGURE = f"results/figures/{GROUP_PATH}/dynamics.png"
 #: The dataset of an external run that names none.
 NO_DATASET = "none"
 #: Optional per-run analyses (``studies.<study>.analyses``), in the order the rules run them.
@@ -147,6 +156,8 @@ TABLES: dict[str, StudyTable] = {table.name: table for table in (
     StudyTable("compare_{key}", "aggregate_table", ("mp_fit", "training"), "compare"),
     StudyTable("spike_counts", "aggregate_spike_counts", ("mp_fit", "training"), "spike_count",
                files=("spike_counts", "spike_growth")),
+    StudyTable("dynamics", "aggregate_dynamics", ("dynamics",), "dynamics"),
+    StudyTable("diff", "aggregate_table", ("diff",), "diff"),
 )}
 
 #: Tables of ``results/tables/sweeps/`` per sweep of ``sweeps:`` (written when the sweep is not null).
@@ -181,8 +192,14 @@ def alternatives(values: Iterable[Any]) -> str:
 
 
 def is_weights_source(spec: Mapping[str, Any]) -> bool:
-    """True for an external spec that is a weights file without an architecture."""
-    return "weights" in spec and "torchvision" not in spec
+    """True for an external spec that is a weights file without an architecture (not a series)."""
+    return "weights" in spec and "torchvision" not in spec and not is_series(spec)
+
+
+def is_series(spec: Mapping[str, Any]) -> bool:
+    """True for an external spec whose ``weights`` are a series of checkpoints: a list, or a glob pattern."""
+    weights = spec.get("weights")
+    return isinstance(weights, list) or (isinstance(weights, str) and any(c in weights for c in "*?["))
 
 
 # ---------------------------------------------------------------- studies and their analyses
@@ -274,6 +291,8 @@ def run_groups(config: Mapping[str, Any]) -> list[RunGroup]:
                                            run_analyses(config, study, model)))
     for study, models in config["external"].items():
         for model, spec in models.items():
+            if is_series(spec):  # analysed for its dynamics only: dynamics_groups
+                continue
             weights = is_weights_source(spec)
             groups.append(RunGroup(study, spec["dataset"] or NO_DATASET, model, WEIGHTS if weights else GIVEN, (0,),
                                    WEIGHTS if weights else GIVEN, None, None, run_analyses(config, study, model)))
@@ -372,7 +391,9 @@ def model_params(config: Mapping[str, Any], study: str, model: str, variant: str
 def train_recipe(config: Mapping[str, Any], study: str, variant: str) -> dict[str, Any]:
     """The study's training recipe updated by the variant's overrides."""
     spec = config["studies"][study]
-    return canonical({**spec["train"], **spec["variants"][variant]["train"]})
+    recipe = {**spec["train"], **spec["variants"][variant]["train"]}
+    recipe.pop("snapshot_epochs", None)  # what training keeps, not how it trains: snapshot_epochs()
+    return canonical(recipe)
 
 
 def external_spec(config: Mapping[str, Any], study: str, model: str) -> dict[str, Any]:
@@ -480,13 +501,17 @@ def _table(name: str) -> tuple[StudyTable, str | None]:
 def _has(config: Mapping[str, Any], study: str, needs: str) -> bool:
     spec = config["studies"].get(study)
     if needs == "all":
-        return True
+        return bool(runs(config, study))
     if needs == "trained":
         return spec is not None
     if needs == "prune":
-        return study in config["external"] or bool(pruned_runs(config, study))
+        return (study in config["external"] and bool(runs(config, study))) or bool(pruned_runs(config, study))
+    if needs == "dynamics":
+        return bool(dynamics_groups(config, study))
+    if needs == "diff":
+        return bool(diff_runs(config, study))
     if needs in ANALYSES:
-        return needs in study_analyses(config, study)
+        return needs in study_analyses(config, study) and bool(runs(config, study))
     if needs == "compare":
         return spec is not None and spec["compare"] is not None
     if needs == "spike_count":
@@ -512,7 +537,10 @@ def table_pattern(config: Mapping[str, Any]) -> str:
 def table_inputs(config: Mapping[str, Any], study: str, table: str) -> dict[str, list[str]]:
     """Per-run Parquet files a study table is built from, by per-run table name."""
     entry, _ = _table(table)
-    selected = pruned_runs(config, study) if entry.pruned_only else runs(config, study)
+    if entry.needs in ("dynamics", "diff"):
+        selected = dynamics_runs(config, study) if entry.needs == "dynamics" else diff_runs(config, study)
+    else:
+        selected = pruned_runs(config, study) if entry.pruned_only else runs(config, study)
     return {name: run_files(f"{RUN_DIR}/{name}.parquet", selected) for name in entry.inputs}
 
 
@@ -544,6 +572,7 @@ def final_targets(config: Mapping[str, Any]) -> list[str]:
             targets.append(f"results/figures/{study}/compare_{spec['compare']}.png")
         if spec is not None and spec["sweep"] == "spike_count":
             targets.append(f"results/figures/{study}/spike_counts.png")
+        targets += [DYNAMICS_FIGURE.format(**group.runs[0]._asdict()) for group, _, _ in dynamics_groups(config, study)]
     for sweep, names in SWEEP_TABLES.items():
         if config["sweeps"][sweep]:
             targets += [f"results/tables/sweeps/{name}.parquet" for name in names]
@@ -569,8 +598,10 @@ def wildcard_constraints(config: Mapping[str, Any]) -> dict[str, str]:
         study=alternatives(studies(config)),
         dataset=alternatives([*config["datasets"], NO_DATASET]),
         model=alternatives([*config["models"], *(model for spec in config["external"].values() for model in spec)]),
-        variant=alternatives([*trained_variants(config), GIVEN, WEIGHTS]),
+        variant=alternatives([*trained_variants(config), GIVEN, WEIGHTS, SERIES]),
         seed=r"\d+",
+        epoch=r"\d+",
+        step=r"\d+",
         part=r"\d+",
         table=table_pattern(config),
         key=r"[A-Za-z0-9_]+",
@@ -625,9 +656,148 @@ def job_counts(config: Mapping[str, Any], layout: Mapping[tuple[str, str], Seque
             jobs["plot_comparison"] += 1
         if spec is not None and spec["sweep"] == "spike_count":
             jobs["plot_spike_counts"] += 1
+    jobs.update(dynamics_jobs(config))
     if config["sweeps"]["wigner"]:
         jobs.update(simulate_wigner_outliers=1, summarise_wigner_outliers=1)
     if config["sweeps"]["bbp_table"]:
         jobs["compute_bbp_table"] += 1
     jobs.update(write_summary=1, all=1)
     return {rule: count for rule, count in sorted(jobs.items()) if count}
+
+
+# ---------------------------------------------------------------- dynamics: snapshots, checkpoint series, differences
+def snapshot_epochs(config: Mapping[str, Any], study: str, variant: str) -> list[int]:
+    """The epochs whose weights runs of (study, variant) keep and analyse (``train.snapshot_epochs``):
+    the list given, or for ``{every: k}`` the epochs 0, k, 2k, ... and the last one; empty when none.
+
+    Not a parameter the training rule compares (it changes what training keeps, not what it computes):
+    changing the list adds or drops snapshot jobs and never retrains.
+    """
+    spec = config["studies"][study]
+    recipe = {**spec["train"], **spec["variants"][variant]["train"]}
+    chosen = recipe.get("snapshot_epochs") or []
+    if isinstance(chosen, dict):
+        chosen = [*range(0, recipe["epochs"] + 1, chosen["every"]), recipe["epochs"]]
+    return sorted({int(epoch) for epoch in chosen})
+
+
+def snapshot_recipe(config: Mapping[str, Any], study: str, variant: str) -> dict[str, Any]:
+    """The training recipe without ``epochs``: what rule ``take_snapshot`` compares, so that extending a
+    run's training keeps the snapshots already taken."""
+    return {key: value for key, value in train_recipe(config, study, variant).items() if key != "epochs"}
+
+
+def snapshot_analysis_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The analysis settings of a snapshot or checkpoint (estimators, heavy-tail test, conv reshape)."""
+    analysis = config["analysis"]
+    return canonical(dict(methods=analysis["methods"], alpha=analysis["bema"]["alpha"], a=analysis["gb"]["a"],
+                          beta=analysis["beta"], heavy_tail=analysis["heavy_tail"], reshape=analysis["reshape"]))
+
+
+def series_checkpoints(config: Mapping[str, Any], study: str, model: str) -> list[tuple[int, str]]:
+    """``(step, path)`` of each checkpoint of an external series, by step.
+
+    ``weights`` is a list (with ``steps`` of the same length) or a glob pattern (with ``steps`` for the
+    matches in sorted order, or without: the last number in each match's name). Raises ``ValueError``
+    naming the config key.
+    """
+    spec = config["external"][study][model]
+    where = f"config error at external.{study}.{model}"
+    weights = spec["weights"]
+    paths = sorted(glob.glob(weights)) if isinstance(weights, str) else list(weights)
+    if not paths:
+        raise ValueError(f"{where}.weights: the pattern {weights!r} ({os.path.abspath(weights)}) matches no file")
+    steps = spec["steps"]
+    if steps is None:
+        if not isinstance(weights, str):
+            raise ValueError(f"{where}.steps: a list of checkpoints needs its steps (one per checkpoint)")
+        numbers = [re.findall(r"\d+", os.path.basename(os.path.normpath(path))) for path in paths]
+        missing = [path for path, found in zip(paths, numbers) if not found]
+        if missing:
+            raise ValueError(f"{where}.steps: no number in the name of {missing[0]}; give `steps:` explicitly")
+        steps = [int(found[-1]) for found in numbers]
+    if len(steps) != len(paths):
+        raise ValueError(f"{where}.steps: {len(steps)} steps for {len(paths)} checkpoints ({paths[:3]}...)")
+    if len(set(steps)) != len(steps):
+        raise ValueError(f"{where}.steps: steps {sorted(steps)} repeat")
+    return sorted(zip(map(int, steps), map(str, paths)))
+
+
+def series_checkpoint(config: Mapping[str, Any], study: str, model: str, step: int) -> str:
+    """The checkpoint of ``step`` of an external series."""
+    return dict(series_checkpoints(config, study, model))[int(step)]
+
+
+def dynamics_groups(config: Mapping[str, Any], study: str | None = None) -> list[tuple[RunGroup, str, list[int]]]:
+    """``(run group, axis, points)`` of every run group analysed over time: trained groups with snapshot
+    epochs (axis ``epoch``) and external series (axis ``step``, variant :data:`SERIES`)."""
+    out = []
+    for group in run_groups(config):
+        if group.source == TRAINED and (study is None or group.study == study):
+            epochs = snapshot_epochs(config, group.study, group.variant)
+            if epochs:
+                out.append((group, "epoch", epochs))
+    for name, models in config["external"].items():
+        for model, spec in models.items():
+            if is_series(spec) and (study is None or name == study):
+                group = RunGroup(name, spec["dataset"] or NO_DATASET, model, SERIES, (0,), SERIES, None, None, ())
+                out.append((group, "step", [step for step, _ in series_checkpoints(config, name, model)]))
+    return out
+
+
+def dynamics_runs(config: Mapping[str, Any], study: str | None = None) -> list[Run]:
+    """The runs with a ``dynamics.parquet`` (of ``study``, or all)."""
+    return [run for group, _, _ in dynamics_groups(config, study) for run in group.runs]
+
+
+def dynamics_files(config: Mapping[str, Any], study: str, dataset: str, model: str, variant: str,
+                   seed: int) -> dict[str, Any]:
+    """Rule ``gather_dynamics``'s inputs (``tables``, ``directions``: per snapshot, in order) and its
+    ``axis``, for one run."""
+    for group, axis, points in dynamics_groups(config, study):
+        if (group.dataset, group.model, group.variant) == (dataset, model, variant):
+            run_dir = RUN_DIR.format(study=study, dataset=dataset, model=model, variant=variant, seed=seed)
+            return dict(axis=axis,
+                        tables=[f"{run_dir}/snapshots/{axis}{point}.parquet" for point in points],
+                        directions=[f"{run_dir}/snapshots/{axis}{point}_directions.parquet" for point in points])
+    raise ValueError(f"no dynamics for {study}/{dataset}/{model}/{variant}")
+
+
+def diff_runs(config: Mapping[str, Any], study: str | None = None) -> list[Run]:
+    """External runs of a weights file with a ``base``: their ``diff.parquet`` compares the two."""
+    return [run for group in run_groups(config) if study is None or group.study == study
+            if group.source == WEIGHTS and config["external"][group.study][group.model]["base"] is not None
+            for run in group.runs]
+
+
+def source_files_of(path: str) -> list[str]:
+    """The files a weights path reads (the file, or an index and its shards): the inputs of its job."""
+    from rmtweights.weights.source import source_files
+
+    return [str(file) for file in source_files(path)]
+
+
+def external_selection(config: Mapping[str, Any], study: str, model: str) -> dict[str, Any]:
+    """The tensor selection (``include``, ``exclude``) of an external model: all a checkpoint's or a
+    difference's job needs of its spec, so that adding a checkpoint to a series reruns no other."""
+    spec = config["external"][study][model]
+    return canonical({"include": spec["include"], "exclude": spec["exclude"]})
+
+
+def base_weights(config: Mapping[str, Any], study: str, model: str) -> str:
+    """The ``base`` weights an external model is compared with."""
+    return config["external"][study][model]["base"]
+
+
+def dynamics_jobs(config: Mapping[str, Any]) -> Counter:
+    """Jobs per rule of the snapshots, checkpoint series and differences (their study tables aside)."""
+    jobs: Counter = Counter()
+    for group, axis, points in dynamics_groups(config):
+        per_point = len(group.seeds) * len(points)
+        if axis == "epoch":
+            jobs.update(take_snapshot=per_point, analyze_snapshot=per_point, record_snapshot_settings=1)
+        else:
+            jobs.update(analyze_checkpoint=per_point)
+        jobs.update(gather_dynamics=len(group.seeds), plot_dynamics=1)
+    jobs.update(diff_weights=len(diff_runs(config)))
+    return jobs

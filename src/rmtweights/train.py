@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from rmtweights import io
-from rmtweights.checkpoint import FINAL, INIT, LAST, checkpoint_state, try_resume
+from rmtweights.checkpoint import FINAL, INIT, LAST, checkpoint_state, snapshot_file, snapshot_state, try_resume
 from rmtweights.data import DatasetSplits
 from rmtweights.evaluate import evaluate
 from rmtweights.train_common import (
@@ -50,7 +50,7 @@ __all__ = ["train_model"]
 def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: DatasetSplits,
                 config: TrainConfig, seed: int, checkpoint_dir: str | os.PathLike, *,
                 device: str | torch.device | None = None,
-                log: Callable[[str], Any] | None = print) -> pd.DataFrame:
+                log: Callable[[str], Any] | None = print, snapshot_epochs: Collection[int] = ()) -> pd.DataFrame:
     """Train one model with SGD from Glorot initialisation; checkpoint and resume by epoch.
 
     Parameters
@@ -75,6 +75,11 @@ def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: D
     log
         Called with one line per epoch (epoch, learning rate, losses, accuracies, seconds); ``None``
         silences it. An exception raised by ``log`` interrupts training after ``last.pt`` is written.
+    snapshot_epochs
+        Epochs whose weights and test metrics are also kept, in ``snapshots/epoch<e>.pt``
+        (:func:`~rmtweights.checkpoint.snapshot_state`; 0: the initial weights, kept when training
+        starts from scratch). Keeping them changes nothing else: the same weights, metrics and
+        checkpoints as without.
 
     Returns
     -------
@@ -93,6 +98,7 @@ def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: D
     device = pick_device(device)
     checkpoint_dir = Path(checkpoint_dir)
     streams = seed_streams(seed)
+    keep = {int(e) for e in snapshot_epochs}
 
     with training_scope(config.deterministic, device, streams["torch"]):
         # 1) data, on the training device once; the order comes from the run's own generator
@@ -114,9 +120,12 @@ def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: D
         if resumed is None or not (checkpoint_dir / INIT).is_file():
             # The initial weights follow from the seed alone, so init.pt is (re)written also when a
             # resumed job finds it gone (Snakemake deletes a failed job's outputs, last.pt is no output).
-            io.save_checkpoint(checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seed, 0,
-                                                model.state_dict(), optimizer.state_dict(), generator.get_state(),
-                                                torch.get_rng_state(), []), checkpoint_dir / INIT)
+            init = checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seed, 0, model.state_dict(),
+                                    optimizer.state_dict(), generator.get_state(), torch.get_rng_state(), [])
+            io.save_checkpoint(init, checkpoint_dir / INIT)
+            if resumed is None and 0 in keep:  # the initial weights' test metrics (no randomness drawn)
+                test_loss, test_acc = evaluate(model, test_x, test_y, config.eval_batch_size, config.output_scale)
+                io.save_checkpoint(snapshot_state(init, test_loss, test_acc), snapshot_file(checkpoint_dir, 0))
         if resumed is not None:
             model.load_state_dict(resumed["model_state"])
             optimizer.load_state_dict(resumed["optimizer_state"])
@@ -148,9 +157,12 @@ def train_model(model_name: str, model_kwargs: Mapping[str, Any] | None, data: D
                    "train_acc": int(correct) / len(train_y), "test_loss": test_loss, "test_acc": test_acc,
                    "seconds": time.perf_counter() - tic, "lr": lr}
             metrics.append(row)
-            io.save_checkpoint(checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seed, epoch + 1,
-                                                model.state_dict(), optimizer.state_dict(), generator.get_state(),
-                                                torch.get_rng_state(), metrics), last)
+            state = checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seed, epoch + 1,
+                                     model.state_dict(), optimizer.state_dict(), generator.get_state(),
+                                     torch.get_rng_state(), metrics)
+            io.save_checkpoint(state, last)
+            if epoch + 1 in keep:
+                io.save_checkpoint(snapshot_state(state, test_loss, test_acc), snapshot_file(checkpoint_dir, epoch + 1))
             log(log_line(epoch + 1, config.epochs, row))
 
         # 5) final weights: the workflow's declared output; last.pt (the same state) is only for resuming

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from rmtweights import io
-from rmtweights.checkpoint import FINAL, INIT, LAST, checkpoint_state, try_resume
+from rmtweights.checkpoint import FINAL, INIT, LAST, checkpoint_state, snapshot_file, snapshot_state, try_resume
 from rmtweights.data import DatasetSplits
 from rmtweights.train import train_model
 from rmtweights.train_common import (
@@ -43,7 +43,8 @@ __all__ = ["train_seeds_batched"]
 def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None, data: DatasetSplits,
                         config: TrainConfig, seeds: Sequence[int], checkpoint_dirs: Sequence[str | os.PathLike],
                         *, device: str | torch.device | None = None,
-                        log: Callable[[str], Any] | None = print) -> list[pd.DataFrame]:
+                        log: Callable[[str], Any] | None = print,
+                        snapshot_epochs: Collection[int] = ()) -> list[pd.DataFrame]:
     """Train several seeds of one model and recipe at once, as a single stacked model.
 
     Each seed gets the initialisation :func:`~rmtweights.train_common.init_model` gives it and its own
@@ -57,7 +58,7 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
 
     Each seed's ``checkpoint_dirs[i]`` receives the same ``init.pt``, ``last.pt`` and ``final.pt`` as
     :func:`~rmtweights.train.train_model` writes (interchangeable: either function resumes the other's
-    ``last.pt``), and the returned frames are the per-seed metrics (``seconds`` is the stacked epoch's wall time,
+    ``last.pt``; ``snapshot_epochs`` as there), and the returned frames are the per-seed metrics (``seconds`` is the stacked epoch's wall time,
     the same for every seed).
 
     Equivalence with separate training: the batched matmuls sum in a different order than
@@ -93,10 +94,12 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
     log = log if log is not None else (lambda line: None)
     device = pick_device(device)
     n_seeds = len(seeds)
+    keep = {int(e) for e in snapshot_epochs}
 
     def separately(reason: str) -> list[pd.DataFrame]:
         log(f"train_seeds_batched: training {n_seeds} seeds one after another ({reason})")
-        return [train_model(model_name, model_kwargs, data, config, s, d, device=device, log=log)
+        return [train_model(model_name, model_kwargs, data, config, s, d, device=device, log=log,
+                            snapshot_epochs=snapshot_epochs)
                 for s, d in zip(seeds, checkpoint_dirs, strict=True)]
 
     # 1) each seed's model exactly as train_model builds it; stack the parameters
@@ -139,15 +142,22 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
             start_epoch = int(resumed[0]["epoch"])
             log(f"train_seeds_batched: resuming {n_seeds} seeds from epoch {start_epoch}")
 
-        def save(i: int, epoch: int, path: Path) -> None:
-            io.save_checkpoint(checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seeds[i], epoch,
-                                                {k: v[i] for k, v in params.items()},
-                                                _slice_optimizer_state(optimizer.state_dict(), i),
-                                                generators[i].get_state(), rng_states[i], metrics[i]), path)
+        def save(i: int, epoch: int, path: Path, test: tuple[list[float], list[float]] | None = None) -> None:
+            """Seed i's checkpoint; with ``test`` (losses, accuracies) also its snapshot of ``epoch``."""
+            state = checkpoint_state(model_name, model_kwargs, data, config.to_dict(), seeds[i], epoch,
+                                     {k: v[i] for k, v in params.items()},
+                                     _slice_optimizer_state(optimizer.state_dict(), i),
+                                     generators[i].get_state(), rng_states[i], metrics[i])
+            io.save_checkpoint(state, path)
+            if test is not None:
+                io.save_checkpoint(snapshot_state(state, test[0][i], test[1][i]), snapshot_file(path.parent, epoch))
 
         if resumed[0] is None:
+            # with epoch 0 kept: the initial weights' test metrics (no randomness drawn)
+            test = _evaluate_stacked(template, params, test_x, test_y, config.eval_batch_size,
+                                     config.output_scale) if 0 in keep else None
             for i, d in enumerate(checkpoint_dirs):
-                save(i, 0, d / INIT)
+                save(i, 0, d / INIT, test)
 
         def forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
             return torch.func.functional_call(template, p, (x,))
@@ -188,7 +198,7 @@ def train_seeds_batched(model_name: str, model_kwargs: Mapping[str, Any] | None,
                                    "train_acc": int(correct[i]) / len(train_y), "test_loss": test_loss[i],
                                    "test_acc": test_acc[i], "seconds": seconds, "lr": lr})
             for i, d in enumerate(checkpoint_dirs):
-                save(i, epoch + 1, d / LAST)
+                save(i, epoch + 1, d / LAST, (test_loss, test_acc) if epoch + 1 in keep else None)
             for i in range(n_seeds):
                 log(log_line(epoch + 1, config.epochs, metrics[i][-1], prefix=f"seed {seeds[i]}: "))
 

@@ -307,3 +307,37 @@ def test_a_factory_model_may_be_the_spike_count_sweeps_only_if_it_is_spike_mlp()
     config["models"]["net"] = {"factory": "net.py:build"}
     config["studies"]["spikes"]["models"] = ["net"]
     assert "spike_count trains spike_mlp only" in _error(config, check=True)
+
+
+def test_series_lists_globs_and_bases_resolve_against_the_config_folder(tmp_path):
+    work = tmp_path / "project"
+    cfg = {"external": {"pre": {"s": {"weights": ["ckpt/a", str(tmp_path / "b")], "steps": [1, 2]},
+                                "g": {"weights": "ckpt/step*"},
+                                "f": {"weights": "ft.safetensors", "base": "base.safetensors"}}}}
+    resolve_paths(cfg, work / "configs", workdir=work)
+    specs = cfg["external"]["pre"]
+    assert specs["s"]["weights"] == ["configs/ckpt/a", str(tmp_path / "b")]
+    assert specs["g"]["weights"] == "configs/ckpt/step*" and specs["f"]["base"] == "configs/base.safetensors"
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ({"weights": ["a.pt", "b.pt"]}, "external.pre.m.weights: a list of checkpoints is a series: it needs `steps`"),
+    ({"weights": "a.pt", "steps": [1]}, "external.pre.m.steps: steps belong to a series"),
+    ({"weights": "ckpt/*.pt", "base": "b.pt"}, "external.pre.m.base: a base is compared with one weights file"),
+    ({"torchvision": "alexnet", "base": "b.pt"}, "external.pre.m.base"),
+])
+def test_series_and_base_specs_are_checked(spec, needle):
+    config = {"external": {"pre": {"m": spec}}}
+    assert needle in _error(config, check=True)
+
+
+def test_snapshot_epochs_must_lie_within_every_variants_epochs():
+    config = _config()
+    config["studies"]["demo"]["train"]["snapshot_epochs"] = [0, 1, 2]
+    config["studies"]["demo"]["variants"] = {"short": {"train": {"epochs": 1}}, "long": {}}
+    message = _error(config, check=True)
+    assert message == ("config error at studies.demo.train.snapshot_epochs: epochs [2] lie beyond the 1 epochs of "
+                       "variant short")
+    config = _config()
+    config["studies"]["demo"]["train"]["snapshot_epochs"] = {"every": 0}
+    assert "studies.demo.train.snapshot_epochs" in _error(config)

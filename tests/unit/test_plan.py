@@ -128,10 +128,10 @@ def test_figure_runs_are_the_first_seed_of_each_group():
 # ---------------------------------------------------------------- the table registry
 def test_every_table_names_its_rule_inputs_and_condition():
     assert set(plan.TABLES) == {"table2", "training", "heavy_tail", "universality", "correlation", "lowrank",
-                                "compare_{key}", "spike_counts"}
+                                "compare_{key}", "spike_counts", "dynamics", "diff"}
     for table in plan.TABLES.values():
-        assert table.rule in ("aggregate_table", "aggregate_spike_counts") and table.inputs
-        assert table.needs in ("all", "trained", "compare", "spike_count", *plan.ANALYSES)
+        assert table.rule in ("aggregate_table", "aggregate_spike_counts", "aggregate_dynamics") and table.inputs
+        assert table.needs in ("all", "trained", "compare", "spike_count", "dynamics", "diff", *plan.ANALYSES)
     assert plan.TABLES["spike_counts"].file_names() == ("spike_counts", "spike_growth")
     assert plan.TABLES["compare_{key}"].file_names("lr") == ("compare_lr",)
 
@@ -396,3 +396,73 @@ def test_run_dir_holds_every_run_key():
     run = Run("s", "d", "m", "v", 7)
     assert plan.run_files(plan.RUN_DIR, [run]) == ["results/s/d/m/v/seed7"]
     assert set(re.findall(r"{(\w+)}", plan.RUN_PATH)) == set(Run._fields)
+
+
+# ---------------------------------------------------------------- dynamics: snapshots, series, differences
+def test_snapshot_epochs_are_no_part_of_the_training_recipe():
+    config = trained_config(train={"epochs": 5, "lr": 0.1, "snapshot_epochs": [4, 0, 2]})
+    assert plan.snapshot_epochs(config, "tiny", "bs64") == [0, 2, 4]
+    assert "snapshot_epochs" not in plan.train_recipe(config, "tiny", "bs64")  # never retrains
+    assert plan.snapshot_recipe(config, "tiny", "bs64") == {"lr": 0.1}  # extending keeps the snapshots
+    every = trained_config(train={"epochs": 5, "snapshot_epochs": {"every": 2}})
+    assert plan.snapshot_epochs(every, "tiny", "bs128") == [0, 2, 4, 5]  # and the last epoch
+    assert plan.snapshot_epochs(trained_config(), "tiny", "bs64") == []
+
+
+def test_jobs_and_targets_of_snapshot_epochs():
+    plain = trained_config()
+    config = trained_config(train={"epochs": 2, "snapshot_epochs": [0, 1, 2]})
+    counts, before = plan.job_counts(config), plan.job_counts(plain)
+    # 2 models x 2 variants x 2 seeds = 8 runs, 3 epochs each; one settings record and figure per group
+    extra = dict(take_snapshot=24, analyze_snapshot=24, record_snapshot_settings=4, gather_dynamics=8,
+                 plot_dynamics=4, aggregate_dynamics=1)
+    assert {rule: count for rule, count in counts.items() if rule not in before} == extra
+    assert {rule: counts[rule] for rule in before} == before  # nothing else changes
+    targets = plan.final_targets(config)
+    assert "results/tables/tiny/dynamics.parquet" in targets
+    assert "results/figures/tiny/syn/mlp/bs64/dynamics.png" in targets
+    files = plan.dynamics_files(config, "tiny", "syn", "mlp", "bs64", 3)
+    assert files["axis"] == "epoch" and files["tables"][1] == "results/tiny/syn/mlp/bs64/seed3/snapshots/epoch1.parquet"
+    assert plan.table_inputs(config, "tiny", "dynamics")["dynamics"][0] == "results/tiny/syn/mlp/bs64/seed3/dynamics.parquet"
+
+
+def test_a_checkpoint_series_and_a_difference(tmp_path):
+    for step in (10, 200, 3000):
+        (tmp_path / f"step{step}").mkdir()
+    config = validated({"external": {
+        "run": {"series": {"weights": str(tmp_path / "step*")},
+                "listed": {"weights": [str(tmp_path / "step200"), str(tmp_path / "step10")], "steps": [2, 1]}},
+        "ft": {"tuned": {"weights": "tuned.safetensors", "base": "base.safetensors"}}}})
+    assert [step for step, _ in plan.series_checkpoints(config, "run", "series")] == [10, 200, 3000]  # from names
+    assert plan.series_checkpoints(config, "run", "listed") == [(1, str(tmp_path / "step10")),
+                                                                (2, str(tmp_path / "step200"))]
+    assert plan.series_checkpoint(config, "run", "series", 200) == str(tmp_path / "step200")
+    assert plan.runs(config, "run") == []  # a series is analysed for its dynamics only
+    assert plan.study_tables(config, "run") == ["dynamics"]
+    assert plan.study_tables(config, "ft") == ["table2", "heavy_tail", "universality", "correlation", "lowrank", "diff"]
+    assert plan.diff_runs(config) == [Run("ft", "none", "tuned", "weights", 0)]
+    assert plan.base_weights(config, "ft", "tuned") == "base.safetensors"
+    counts = plan.job_counts(config, layout={("ft", "tuned"): [["a"]]})
+    assert (counts["analyze_checkpoint"], counts["gather_dynamics"], counts["plot_dynamics"]) == (5, 2, 2)
+    assert counts["aggregate_dynamics"] == 1 and counts["diff_weights"] == 1
+    assert "take_snapshot" not in counts and "results/figures/run/none/series/series/dynamics.png" in \
+        plan.final_targets(config)
+    constraints = plan.wildcard_constraints(config)
+    assert re.fullmatch(constraints["variant"], plan.SERIES) and re.fullmatch(constraints["step"], "3000")
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ({"weights": "nothing/step*"}, "matches no file"),
+    ({"weights": "SERIES/ckpt-*"}, "no number in the name"),
+    ({"weights": "SERIES/step*", "steps": [1, 2]}, "2 steps for 3 checkpoints"),
+    ({"weights": "SERIES/step*", "steps": [1, 1, 2]}, "repeat"),
+])
+def test_a_series_that_cannot_be_read_names_its_key(tmp_path, spec, needle):
+    for name in ("step1", "step2", "step3", "ckpt-a"):
+        (tmp_path / name).mkdir()
+    spec = {key: value.replace("SERIES", str(tmp_path)) if isinstance(value, str) else value
+            for key, value in spec.items()}
+    config = validated({"external": {"run": {"m": spec}}})
+    with pytest.raises(ValueError, match="config error at external.run.m") as err:
+        plan.series_checkpoints(config, "run", "m")
+    assert needle in str(err.value)

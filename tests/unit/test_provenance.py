@@ -169,3 +169,20 @@ def test_file_fingerprint_is_that_of_the_code(tmp_path):
 def test_the_factory_loader_is_code_of_the_rules_that_build_models_only(tmp_path):
     changed = _changed_fingerprints(tmp_path, "factory.py", "    shape = tuple(int(s) for s in input_shape)")
     assert changed == {"train_model", "train_models_batched", "evaluate_pruning", "import_model"}
+
+
+@pytest.mark.parametrize("module, anchor, rules", [
+    # the dynamics and differences (issue 22): each edit reruns its own rules only
+    ("plots/dynamics.py", '    axis = "epoch" if "epoch" in table.columns else "step"', {"plot_dynamics"}),
+    ("stages/gather_dynamics.py", "    snapshots = sorted(", {"gather_dynamics"}),
+    ("stages/aggregate_dynamics.py", "    by = [*GROUP, axis,", {"aggregate_dynamics"}),
+    ("stages/snapshot_tables.py", "    rows, vectors = [], []", {"analyze_snapshot", "analyze_checkpoint"}),
+    ("stages/layer_states.py", "    vectors: dict[str, np.ndarray] = {}",
+     {"analyze_snapshot", "analyze_checkpoint", "diff_weights"}),
+    ("rmt/subspace.py", "    a = _basis(\"va\", va)\n    b = _basis(\"vb\", vb, a.shape[0])\n    d, k_a",
+     {"gather_dynamics", "diff_weights"}),
+    ("diff.py", "    methods = check_methods(methods)\n    heavy_tail", {"diff_weights"}),
+    ("stages/take_snapshot.py", "    log = log or (lambda line: None)", {"take_snapshot"}),
+])
+def test_a_dynamics_edit_changes_only_its_rules_fingerprints(tmp_path, module, anchor, rules):
+    assert _changed_fingerprints(tmp_path, module, anchor) == rules

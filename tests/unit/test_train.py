@@ -464,3 +464,111 @@ def test_an_interrupted_factory_run_is_not_resumed_after_its_file_changed(data, 
     edited = {**spec, "code": factory_fingerprint(f"{own_net}:build")}
     _run(data, tmp_path, "run", seed=1, model="factory", kwargs=edited, log=lines.append)
     assert "not resuming" in lines[0] and "model_kwargs differs" in lines[0]
+
+
+# snapshot epochs (issue 22): kept weights change nothing, resume and batching keep them exact
+
+SPEC = dict(source="synthetic", data_dir=None, synthetic={"n_train": 768, "n_test": 400, "size": 8, "signal": 1.0},
+            download=False, normalize="channel")  # the `data` fixture's data set, as workflow params
+
+
+def _snapshot(folder, epoch):
+    return io.load_checkpoint(folder / "snapshots" / f"epoch{epoch}.pt")
+
+
+def test_snapshots_change_nothing_and_hold_each_epochs_weights(data, tmp_path):
+    plain = _run(data, tmp_path, "plain", seed=4)
+    lines = []
+    kept = train_model(MODEL, KWARGS, data, CONFIG, 4, tmp_path / "kept", device="cpu", log=lines.append,
+                       snapshot_epochs=[0, 1, 2])
+    # the same weights, optimiser state and metrics as without snapshots
+    for name in ("init.pt", "final.pt"):
+        _assert_same_weights(_weights(tmp_path / "plain" / name), _weights(tmp_path / "kept" / name))
+    columns = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr"]
+    pd.testing.assert_frame_equal(plain[columns], kept[columns])
+    assert len(lines) == 2  # no extra log lines
+    from rmtweights.checkpoint import SNAPSHOT_KEYS
+
+    snapshots = {e: _snapshot(tmp_path / "kept", e) for e in (0, 1, 2)}
+    assert all(set(s) == set(SNAPSHOT_KEYS) and s["epoch"] == e for e, s in snapshots.items())
+    _assert_same_weights(snapshots[0]["model_state"], _weights(tmp_path / "kept" / "init.pt"))
+    _assert_same_weights(snapshots[2]["model_state"], _weights(tmp_path / "kept" / "final.pt"))
+    one = TrainConfig(**{**CONFIG.to_dict(), "epochs": 1})  # the schedule does not depend on `epochs`
+    _run(data, tmp_path, "one", seed=4, config=one)
+    _assert_same_weights(snapshots[1]["model_state"], _weights(tmp_path / "one" / "final.pt"))
+    assert [snapshots[e]["test_acc"] for e in (1, 2)] == kept["test_acc"].tolist()
+    assert snapshots[1]["metrics"] == kept.to_dict("records")[:1]
+    initial = evaluate(load_trained_model(tmp_path / "kept" / "init.pt"), data.test_x, data.test_y, 200)
+    assert (snapshots[0]["test_loss"], snapshots[0]["test_acc"]) == initial
+    assert "optimizer_state" not in snapshots[1]  # only what the analyses need
+
+
+def test_snapshots_of_a_resumed_run_are_exact(data, tmp_path):
+    config = TrainConfig(**{**CONFIG.to_dict(), "epochs": 3})
+    train_model(MODEL, KWARGS, data, config, 2, tmp_path / "full", device="cpu", log=None, snapshot_epochs=[1, 3])
+    with pytest.raises(Interrupt):
+        train_model(MODEL, KWARGS, data, config, 2, tmp_path / "cut", device="cpu", log=_interrupt_after(2),
+                    snapshot_epochs=[1, 3])
+    train_model(MODEL, KWARGS, data, config, 2, tmp_path / "cut", device="cpu", log=None, snapshot_epochs=[1, 3])
+    for epoch in (1, 3):
+        full, cut = _snapshot(tmp_path / "full", epoch), _snapshot(tmp_path / "cut", epoch)
+        _assert_same_weights(full["model_state"], cut["model_state"])
+        assert full["test_acc"] == cut["test_acc"]
+
+
+def test_batched_training_keeps_each_seeds_snapshots(data, tmp_path):
+    dirs = [tmp_path / f"b{s}" for s in SEEDS]
+    frames = train_seeds_batched(MODEL, KWARGS, data, CONFIG, SEEDS, dirs, device="cpu", log=None,
+                                 snapshot_epochs=[0, 2])
+    for seed, frame, folder in zip(SEEDS, frames, dirs):
+        initial, final = _snapshot(folder, 0), _snapshot(folder, 2)
+        _assert_same_weights(initial["model_state"], _weights(folder / "init.pt"))
+        _assert_same_weights(final["model_state"], _weights(folder / "final.pt"))
+        assert final["seed"] == seed and final["test_acc"] == frame["test_acc"].iloc[-1]
+        model = load_trained_model(folder / "init.pt")
+        assert initial["test_acc"] == evaluate(model, data.test_x, data.test_y, 200)[1]
+        assert not (folder / "snapshots" / "epoch1.pt").exists()
+
+
+def test_take_snapshot_links_kept_weights_or_takes_them_from_the_checkpoints_or_replays(data, tmp_path):
+    from rmtweights.data import summarize
+    from rmtweights.stages.take_snapshot import take_snapshot
+
+    model = {"arch": MODEL, "kwargs": KWARGS}
+    recipe = {key: value for key, value in CONFIG.to_dict().items() if key != "epochs"}
+    folder = tmp_path / "run"
+    train_model(MODEL, KWARGS, data, CONFIG, 6, folder, device="cpu", log=None, snapshot_epochs=[1])
+    summary = summarize(data)
+
+    def take(epoch, name):
+        lines = []
+        source = take_snapshot(SPEC, summary, model, recipe, {"seed": 6}, epoch, folder, tmp_path / name,
+                               log=lines.append)
+        return source, io.load_checkpoint(tmp_path / name), lines
+
+    source, kept, _ = take(1, "kept.pt")
+    assert source == "kept by training"
+    assert (tmp_path / "kept.pt").stat().st_ino == (folder / "snapshots" / "epoch1.pt").stat().st_ino  # a link
+    source, final, _ = take(2, "final.pt")
+    assert source == "final.pt" and final["test_acc"] == io.load_checkpoint(folder / "final.pt")["metrics"][-1][
+        "test_acc"]
+    _assert_same_weights(final["model_state"], _weights(folder / "final.pt"))
+    source, initial, _ = take(0, "init.pt")
+    assert source == "init.pt"
+    _assert_same_weights(initial["model_state"], _weights(folder / "init.pt"))
+    # an epoch training did not keep: replayed from the initialisation, bit for bit on the CPU
+    (folder / "snapshots" / "epoch1.pt").rename(tmp_path / "moved.pt")
+    source, replayed, lines = take(1, "replayed.pt")
+    assert source == "replayed" and not any(line.startswith("note") for line in lines)
+    _assert_same_weights(replayed["model_state"], kept["model_state"])
+    assert replayed["test_acc"] == kept["test_acc"]
+    timeless = [{k: v for k, v in row.items() if k != "seconds"} for row in replayed["metrics"]]
+    assert timeless == [{k: v for k, v in row.items() if k != "seconds"} for row in kept["metrics"]]
+    # weights kept by another run (another learning rate) are not taken
+    other = TrainConfig(**{**CONFIG.to_dict(), "lr": 0.02})
+    train_model(MODEL, KWARGS, data, other, 6, tmp_path / "other", device="cpu", log=None, snapshot_epochs=[1])
+    (tmp_path / "other" / "snapshots" / "epoch1.pt").rename(folder / "snapshots" / "epoch1.pt")
+    source, _, lines = take(1, "again.pt")
+    assert source == "replayed" and "config differs" in lines[0]
+    with pytest.raises(ValueError, match="outside the run's epochs 0..2"):
+        take(3, "beyond.pt")

@@ -685,3 +685,100 @@ def test_bad_data_stops_before_training_naming_the_file_and_the_array(tmp_path):
     proc = snakemake("-n", "--cores", "2", "--configfile", config, "--replace-workflow-config", "--directory",
                      tmp_path, snakefile=tmp_path / "Snakefile", check=False)
     assert proc.returncode != 0 and "examples/own_model/data/mine.npz" in proc.stdout  # a missing file: no job runs
+
+
+# ------------------------------------------------------------------ dynamics: snapshot epochs, series, differences
+def planted_series(folder: Path, steps=(0, 50, 100), birth: int = 1) -> list[Path]:
+    """Checkpoints of a 160 x 100 layer (fresh noise each, a spike of gamma 0.24 from index `birth` on) and a bias."""
+    from safetensors.torch import save_file
+
+    rng = np.random.default_rng(11)
+    u, v = rng.standard_normal(160), rng.standard_normal(100)
+    spike = 3.0 * np.outer(u / np.linalg.norm(u), v / np.linalg.norm(v))
+    paths = []
+    for index, step in enumerate(steps):
+        weight = rng.standard_normal((160, 100)) / np.sqrt(160) + (spike if index >= birth else 0.0)
+        paths.append(folder / f"step{step}.safetensors")
+        save_file({"block.weight": torch.tensor(weight, dtype=torch.float32), "block.bias": torch.zeros(160)},
+                  str(paths[-1]))
+    return paths
+
+
+def dynamics_config(root: Path, epochs: int = 2, snapshots=(0, 1, 2)) -> Path:
+    """The tiny MLP with snapshot epochs, an external series of 3 checkpoints, and a difference from a base."""
+    config = yaml.safe_load(TINY.read_text())
+    config["studies"] = {"dyn": {"datasets": ["synthetic"], "models": ["mlp"], "seeds": [0, 1], "analyses": [],
+                                 "train": {"epochs": epochs, "batch_size": 64, "lr": 0.1,
+                                           "snapshot_epochs": list(snapshots)}}}
+    config["sweeps"] = {"wigner": None, "bbp_table": None}
+    folder = root / "checkpoints"
+    config["external"] = {"ser": {"ckpts": {"weights": str(folder / "step*")},
+                                  "tuned": {"weights": str(folder / "step100.safetensors"),
+                                            "base": str(folder / "step0.safetensors")}}}
+    return write_config(root, config, f"dynamics-{epochs}-{len(snapshots)}.yaml")
+
+
+@pytest.fixture(scope="module")
+def dynamics_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dynamics")
+    snakefile = copy_workflow(root)
+    (root / "checkpoints").mkdir()
+    planted_series(root / "checkpoints")
+    path = dynamics_config(root)
+    counts = dry_counts(path, root, snakefile=snakefile)
+    snakemake("--cores", "2", "--configfile", path, "--replace-workflow-config", "--directory", root,
+              snakefile=snakefile, timeout=1800)
+    return root, counts
+
+
+@pytest.mark.slow
+def test_snapshot_epochs_give_the_dynamics_table_and_figure(dynamics_run):
+    root, counts = dynamics_run
+    assert counts["take_snapshot"] == counts["analyze_snapshot"] == 2 * 3  # one job per (run, epoch)
+    assert counts["analyze_checkpoint"] == 3 and counts["diff_weights"] == 1  # one job per checkpoint
+    assert counts["train_model"] == 2 and counts == plan.job_counts(validated(dynamics_config(root)))
+    table = pd.read_parquet(root / "results" / "tables" / "dyn" / "dynamics.parquet")
+    assert sorted(table.epoch.unique()) == [0, 1, 2]
+    analysed = table[table.status == "ok"]
+    assert set(analysed.layer) == {"fc1", "fc2", "fc3"} and set(analysed.method) == {"bema", "gb", "modified_mp"}
+    counted = analysed[analysed.method != "modified_mp"]  # the modified MP fit gives no threshold, no count
+    assert counted.s_hat_mean.notna().all() and (counted.s_hat_n == 2).all()
+    assert (table.groupby("epoch").test_acc_mean.first().diff().dropna() > 0).all()  # it learns
+    per_run = pd.read_parquet(root / "results" / "dyn" / "synthetic" / "mlp" / "base" / "seed0" / "dynamics.parquet")
+    assert {"epoch", "sigma", "gamma_plus", "s_hat", "ave_w", "alpha_sv", "gamma_max", "test_acc", "overlap",
+            "new_directions", "status", "reason"} <= set(per_run.columns)
+    figure = root / "results" / "figures" / "dyn" / "synthetic" / "mlp" / "base" / "dynamics.png"
+    assert figure.is_file() and figure.with_suffix(".pdf").is_file()
+
+
+@pytest.mark.slow
+def test_a_checkpoint_series_and_a_difference_from_a_base(dynamics_run):
+    root, _ = dynamics_run
+    table = pd.read_parquet(root / "results" / "tables" / "ser" / "dynamics.parquet")
+    block = table[(table.layer == "block") & (table.method == "bema")].sort_values("step")
+    assert block.step.tolist() == [0, 50, 100] and block.s_hat_mean.tolist() == [0, 1, 1]  # the planted spike
+    # The same direction at steps 50 and 100, seen through independent noise: each observed vector has squared
+    # cosine phi with it (paper 000 eq. 4 at theta = 3 sigma, q = 100/160), so their overlap is about phi^2 = 0.86;
+    # at n = 160 the squared cosines fluctuate by a few percent, hence the tolerance 0.1
+    from rmtweights.rmt.bbp import phi_from_theta
+
+    phi = float(phi_from_theta(3.0 / np.sqrt(160), 1.0 / np.sqrt(160), 100 / 160))
+    assert abs(block.overlap_mean.iloc[-1] - phi**2) < 0.1 and block.overlap_random_mean.iloc[-1] == 1 / 100
+    assert (root / "results" / "figures" / "ser" / "none" / "ckpts" / "series" / "dynamics.png").is_file()
+    diff = pd.read_parquet(root / "results" / "tables" / "ser" / "diff.parquet")
+    row = diff[(diff.layer == "block") & (diff.method == "bema")].iloc[0]
+    assert row.s_hat == 1 and row.s_hat_a == 0 and row.new_directions == 1 and row.status == "ok"
+    assert (diff[diff.layer == "block.bias"].status == "skipped").all()
+
+
+@pytest.mark.slow
+def test_changing_the_snapshot_epochs_never_retrains(dynamics_run):
+    root, _ = dynamics_run
+    fewer = tiny_dry(root, dynamics_config(root, snapshots=(0, 2)))
+    assert set(fewer) <= {"gather_dynamics", "aggregate_dynamics", "plot_dynamics", "write_summary", "all"}
+    assert fewer["gather_dynamics"] == 2
+    # extending training by an epoch and keeping it: the earlier snapshots keep their analyses
+    longer = tiny_dry(root, dynamics_config(root, epochs=3, snapshots=(0, 1, 2, 3)))
+    assert longer["train_model"] == 2 and longer["analyze_snapshot"] == 2  # epoch 3 of each seed only
+    assert longer["take_snapshot"] == 8  # re-linked from the training's files: no copy, no analysis
+    assert "analyze_checkpoint" not in longer and "diff_weights" not in longer

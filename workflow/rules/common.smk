@@ -6,7 +6,7 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
 from rmtweights import plan  # noqa: E402
 from rmtweights.config import check_config, config_folder, resolve_paths, validate_config  # noqa: E402
-from rmtweights.plan import FIGURE_DIR, GIVEN, GROUP_PATH, RUN_DIR, RUN_PATH, WEIGHTS, alternatives  # noqa: E402
+from rmtweights.plan import FIGURE_DIR, GIVEN, GROUP_PATH, RUN_DIR, RUN_PATH, SERIES, WEIGHTS, alternatives  # noqa: E402
 from rmtweights.provenance import script_fingerprint  # noqa: E402
 
 
@@ -123,6 +123,13 @@ def get_table_reason_rows(wildcards):
     return plan.table_reason_rows(config, wildcards.study, wildcards.table)
 
 
+def get_study_table_inputs(table):
+    def inner(wildcards):
+        return plan.table_inputs(config, wildcards.study, table)[table]
+
+    return inner
+
+
 def get_spike_count_inputs(wildcards):
     return plan.table_inputs(config, wildcards.study, "spike_counts")
 
@@ -145,6 +152,62 @@ def get_summary_tables(wildcards):
 
 def get_summary_fits(wildcards):
     return plan.summary_fits(config)
+
+
+def get_snapshot_epochs(wildcards, output):
+    """The epochs training keeps (plan.snapshot_epochs). Deliberately a function of `output`: Snakemake
+    neither stores nor compares such params, so a changed list never retrains (rule take_snapshot)."""
+    return plan.snapshot_epochs(config, wildcards.study, wildcards.variant)
+
+
+def get_snapshot_recipe(wildcards):
+    return plan.snapshot_recipe(config, wildcards.study, wildcards.variant)
+
+
+def get_snapshot_analysis_settings(wildcards):
+    """The settings of rule analyze_snapshot (read from the group's record), with its code."""
+    return dict(plan.snapshot_analysis_settings(config), code=get_code("analyze_snapshot"))
+
+
+def get_snapshot_weights_identity(wildcards):
+    """What determines a snapshot's weights besides its epoch: data, model, recipe and the training code."""
+    training = "train_models_batched" if config["training"]["batched"] else "train_model"
+    return dict(dataset=get_dataset_params(wildcards), model=get_model_params(wildcards),
+                recipe=get_snapshot_recipe(wildcards), code=[get_code("take_snapshot"), get_code(training)])
+
+
+def get_dynamics_files(kind):
+    def inner(wildcards):
+        files = plan.dynamics_files(config, wildcards.study, wildcards.dataset, wildcards.model,
+                                    wildcards.variant, int(wildcards.seed))
+        return files[kind]
+
+    return inner
+
+
+def get_series_checkpoint(wildcards):
+    return plan.series_checkpoint(config, wildcards.study, wildcards.model, int(wildcards.step))
+
+
+def get_series_checkpoint_files(wildcards):
+    return plan.source_files_of(get_series_checkpoint(wildcards))
+
+
+def get_external_selection(wildcards):
+    return plan.external_selection(config, wildcards.study, wildcards.model)
+
+
+def get_external_weights(wildcards):
+    return config["external"][wildcards.study][wildcards.model]["weights"]
+
+
+def get_base_weights(wildcards):
+    return plan.base_weights(config, wildcards.study, wildcards.model)
+
+
+def get_diff_files(wildcards):
+    return plan.weights_files(config, wildcards.study, wildcards.model) + plan.source_files_of(
+        get_base_weights(wildcards))
 
 
 def get_final_output():

@@ -46,6 +46,7 @@ if config["training"]["batched"]:
                 model=get_model_params,
                 train=get_train_params,
                 seeds=list(seeds),
+                snapshot_epochs=get_snapshot_epochs,
                 code=get_code("train_models_batched"),
             threads: 2
             resources:
@@ -77,6 +78,7 @@ else:
             dataset=get_dataset_params,
             model=get_model_params,
             train=get_train_params,
+            snapshot_epochs=get_snapshot_epochs,
             code=get_code("train_model"),
         threads: 1
         resources:

@@ -104,7 +104,8 @@ def aggregate(table: str, frames: Mapping[str, pd.DataFrame],
     ``correlation``: Pearson r per state (the trained weights and their controls), method and
     reading, and the trained weights' paired advantage over each control; ``lowrank``: accuracy and
     compression per choice; ``compare_<key>``: the variants of a study side by side (s-hat, Ave_w,
-    largest gamma and test accuracy; [1]_ Fig. 3 for key batch_size).
+    largest gamma and test accuracy; [1]_ Fig. 3 for key batch_size); ``diff``: the per-run differences
+    from a base model (:func:`rmtweights.diff.diff_models`), one run per model, side by side.
 
     ``reason_rows`` (run keys and a ``reason``) stand for runs without a per-run table, e.g. a model
     given without an architecture in the ``correlation`` and ``lowrank`` tables: each becomes a
@@ -140,4 +141,6 @@ def _aggregate(table: str, frames: Mapping[str, pd.DataFrame], reason_rows: Sequ
         acc = mean_sd(final_epochs(frames["training"]), GROUP, ["test_acc"])
         out = per_layer.merge(acc[GROUP + ["test_acc_mean", "test_acc_sd", "test_acc_n"]], on=GROUP, how="left")
         return out.assign(compare_layer=out.layer == layer)  # the layer of the comparison figure ([1] Fig. 3)
+    if table == "diff":  # one run per model: the differences of the study's models side by side
+        return frames["diff"]
     raise ValueError(f"unknown table {table!r}")

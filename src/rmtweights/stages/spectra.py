@@ -103,7 +103,8 @@ def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int 
             continue
         began = time.perf_counter()
         big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
-        result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors, device=device if big else None)
+        result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors and layer.matrix.ndim == 2,
+                                device=device if big else None)  # a stack of slices has no vectors
         k += 1
         if log is not None:
             now = time.perf_counter()
@@ -131,6 +132,7 @@ def spectra_tables(
     device: str | None = None,
     log: Callable[[str], None] | None = None,
     totals: Mapping[str, int] | None = None,
+    on_vectors: Callable[[str, str, np.ndarray], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Singular values of every layer of every state, and optionally the Porter–Thomas tests.
 
@@ -155,6 +157,10 @@ def spectra_tables(
         Called with one line per layer (:func:`progress_line`): progress on long jobs.
     totals : mapping of state name -> int, optional
         The number of layers each state will decompose, for "k/N" and the time left in ``log``.
+    on_vectors : callable, optional
+        Called as ``on_vectors(state, layer, right_vectors)`` with the ``m x m`` right singular vectors
+        (columns, descending singular values) of each analysable 2-d layer, from the same
+        decomposition (a stack of ``slices`` has none): for overlaps of singular subspaces.
 
     Returns
     -------
@@ -169,7 +175,7 @@ def spectra_tables(
     frames, tests = [], []
     if porter_thomas_window is not None:
         from rmtweights.rmt.porter_thomas import porter_thomas  # scipy.stats: 0.6 s of start-up, only when needed
-    vectors = porter_thomas_window is not None  # a stack of slices has none: ValueError
+    vectors = porter_thomas_window is not None or on_vectors is not None
     for state, layers in states.items():
         total = None if totals is None else totals.get(state)
         for layer, result in iter_spectra(layers, min_dim=min_dim, vectors=vectors, device=device, state=state,
@@ -179,7 +185,9 @@ def spectra_tables(
                 continue
             frames.append(_rows(state, layer, reshape, result.sv if result.status == "ok" else None, result.status,
                                 result.reason))
-            if vectors and result.status == "ok":
+            if on_vectors is not None and result.right_vectors is not None and result.status == "ok":
+                on_vectors(state, layer.name, result.right_vectors)
+            if porter_thomas_window is not None and result.status == "ok":
                 test = porter_thomas(result.right_vectors, window=int(porter_thomas_window))
                 test.insert(0, "layer", layer.name)
                 test.insert(0, "state", state)

@@ -7,7 +7,7 @@ each seed's checkpoints go to its own run folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -23,7 +23,8 @@ __all__ = ["train_models_batched"]
 def train_models_batched(dataset: Mapping[str, Any], summary: Mapping[str, Any], model: Mapping[str, Any],
                          recipe: Mapping[str, Any], group_keys: Mapping[str, Any] | Any, seeds: Sequence[int],
                          model_dirs: Sequence[str | os.PathLike],
-                         log: Callable[[str], None] | None = None) -> list[pd.DataFrame]:
+                         log: Callable[[str], None] | None = None,
+                         snapshot_epochs: Collection[int] = ()) -> list[pd.DataFrame]:
     """Train the seeds ``seeds`` of the run group ``group_keys`` (study, dataset, model, variant), seed
     ``seeds[i]`` into ``model_dirs[i]``.
 
@@ -32,6 +33,6 @@ def train_models_batched(dataset: Mapping[str, Any], summary: Mapping[str, Any],
     """
     splits = data.load_prepared(dataset, summary)
     metrics = train_seeds_batched(model["arch"], model["kwargs"], splits, TrainConfig(**recipe),
-                                        list(seeds), list(model_dirs), log=log)
+                                  list(seeds), list(model_dirs), log=log, snapshot_epochs=snapshot_epochs)
     group = {key: run_key(group_keys, key) for key in RUN_COLUMNS if key != "seed"}
     return [add_run_keys(frame, {**group, "seed": seed}) for seed, frame in zip(seeds, metrics)]

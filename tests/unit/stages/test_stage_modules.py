@@ -30,6 +30,9 @@ PARQUET_ONLY = {
     "aggregate_table": ("scipy",),
     "aggregate_spike_counts": (),
     "gather_spectra": ("scipy",),
+    "gather_dynamics": ("scipy",),
+    "aggregate_dynamics": ("scipy",),
+    "record_snapshot_settings": ("scipy",),
 }
 
 
