@@ -39,18 +39,23 @@ from rmtweights.config import check_config, config_folder, resolve_paths, valida
 __all__ = ["CALIBRATION", "CPU_FLOPS_EIGEN", "CPU_MACS_PER_SECOND", "LAYER_SECONDS", "PARQUET_BYTES_PER_VALUE",
            "cost_table", "groups_table", "layers_table", "load_config", "report"]
 
-#: Multiply-adds per second of training on 2 CPU threads (float32, batch 64): measured, see CALIBRATION.
-CPU_MACS_PER_SECOND = 2.0e10
-#: Floating-point multiply-adds per second of the float64 Gram matrix and its eigenvalues on one thread.
+#: Multiply-adds per second of training on 2 CPU threads (float32, batch 64), see CALIBRATION. One epoch of
+#: Fashion-MNIST on the idle development machine took 18 s for paper 000's MLP (implied rate 1.6e10), 70 s for
+#: the widened LeNet (1.3e10) and 5 s for paper 003's N = 1000 network (2.1e10): the median, so an estimate
+#: is good to about +-35 % for these models. Seed-batched training (``training.batched``) is faster per seed.
+CPU_MACS_PER_SECOND = 1.6e10
+#: Floating-point multiply-adds per second of the float64 Gram matrix and its eigenvalues on one thread
+#: (``bench_plan_costs.py`` measured 2.1e9 with the machine busy with other jobs, about 2x slower than idle).
 CPU_FLOPS_EIGEN = 4.0e9
 #: Fixed cost per decomposed layer and state: fits, threshold, tables (seconds).
 LAYER_SECONDS = 0.02
 #: Bytes per singular value of a layer in the run's Parquet tables (spectra, fits, curves, with compression).
 PARQUET_BYTES_PER_VALUE = 40
 #: How the rates were measured (printed with every estimate).
-CALIBRATION = ("rates measured on the project's 2-core development machine with `python "
-               "benchmarks/bench_plan_costs.py` (training: one epoch of the default MLP and LeNet at batch 64; "
-               "analysis: the Gram eigenvalues of 1024 x 512 to 4096 x 4096 matrices)")
+CALIBRATION = ("rates measured on the project's 2-core development machine (training: one epoch at batch 64 "
+               "of paper 000's MLP, the widened LeNet and paper 003's N = 1000 network, within +-35 % of the "
+               "rate used; analysis: the Gram eigenvalues of 1024 x 512 to 4096 x 4096 matrices, "
+               "`python benchmarks/bench_plan_costs.py`)")
 
 _SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 #: Sizes of the built-in data sets: (input shape, classes, training images, test images).

@@ -85,7 +85,7 @@ def progress_line(k: int, total: int | None, state: str, layer: LayerMatrix, sta
             f"{status}{f' ({method})' if method else ''} {seconds:.2f} s{left}")
 
 
-def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int = 10, vectors: bool = False,
+def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int = 10, vectors: bool | str = False,
                  device: str | None = None, state: str = "trained", total: int | None = None, done: int = 0,
                  log: Callable[[str], None] | None = None) -> Iterator[tuple[LayerMatrix | SkippedTensor,
                                                                         LayerSpectrum | None]]:
@@ -103,8 +103,8 @@ def iter_spectra(layers: Iterable[LayerMatrix | SkippedTensor], *, min_dim: int 
             continue
         began = time.perf_counter()
         big = layer.matrix.size >= GPU_MIN_ELEMENTS and device not in (None, "cpu")
-        result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=vectors and layer.matrix.ndim == 2,
-                                device=device if big else None)  # a stack of slices has no vectors
+        wanted = bool(vectors) and (vectors != "matrices" or layer.matrix.ndim == 2)
+        result = layer_spectrum(layer.matrix, min_dim=min_dim, vectors=wanted, device=device if big else None)
         k += 1
         if log is not None:
             now = time.perf_counter()
@@ -175,7 +175,8 @@ def spectra_tables(
     frames, tests = [], []
     if porter_thomas_window is not None:
         from rmtweights.rmt.porter_thomas import porter_thomas  # scipy.stats: 0.6 s of start-up, only when needed
-    vectors = porter_thomas_window is not None or on_vectors is not None
+    # a stack of slices has no vectors: ValueError with the Porter-Thomas test, none for on_vectors
+    vectors = True if porter_thomas_window is not None else "matrices" if on_vectors is not None else False
     for state, layers in states.items():
         total = None if totals is None else totals.get(state)
         for layer, result in iter_spectra(layers, min_dim=min_dim, vectors=vectors, device=device, state=state,

@@ -92,7 +92,7 @@ def test_aggregation_over_seeds_and_the_figure(dynamics):
     assert {"s_hat:layer:bema", "s_hat:layer:gb", "ave_w:layer:bema", "overlap:layer"} <= gids
     assert "accuracy" not in gids  # no accuracy to draw: the panel says so
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts) + " ".join(t.get_text() for t in fig.texts)
-    assert "no test accuracy" in texts and "head (10x5): skipped" in texts
+    assert "no test accuracy" in texts and "head (10×5): skipped" in texts, texts
     with pytest.raises(ValueError, match="no rows of s/none/m/other"):
         plot_dynamics(table, {**KEYS, "variant": "other"})
 
