@@ -40,20 +40,26 @@ def _add_analyze(sub) -> None:
     analyze.add_argument("-o", "--output", help="write the full table here (.parquet, .csv, .md or .json)")
     analyze.add_argument("--report", metavar="HTML", help="write a self-contained HTML report with the figures")
     analyze.add_argument("--all", action="store_true", help="also list every skipped tensor with its reason")
-    analyze.add_argument("--methods", nargs="+", type=_method, default=list(METHOD_NAMES), metavar="METHOD",
-                         help=f"estimators of sigma, of {', '.join(METHOD_NAMES)} (default: all)")
-    analyze.add_argument("--n-bootstrap", type=int, default=50, help="power-law bootstrap samples (default 50; 0: none)")
     analyze.add_argument("--reshape", default="spatial", choices=["spatial", "flatten", "slices"],
                          help="conv kernel to matrix (default spatial)")
-    analyze.add_argument("--include", action="append", help="regular expression on tensor names to keep (repeatable)")
-    analyze.add_argument("--exclude", action="append", help="regular expression on tensor names to drop (repeatable)")
     analyze.add_argument("--experts", action="append", metavar="REGEX",
                          help="3-d tensors that are expert stacks, besides those named experts/moe/_exps (repeatable)")
     analyze.add_argument("--split-qkv", action="store_true", help="also cut fused attention projections into q, k, v")
     analyze.add_argument("--split-gate-up", action="store_true", help="also cut fused gate_up projections in two")
     analyze.add_argument("--baseline", choices=["shuffled", "gaussian"],
                          help="also analyse a random baseline of every layer (shuffled entries, or Gaussian)")
-    analyze.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+    _add_shared(analyze)
+
+
+def _add_shared(command) -> None:
+    """The options ``analyze`` and ``diff`` share."""
+    command.add_argument("--methods", nargs="+", type=_method, default=list(METHOD_NAMES), metavar="METHOD",
+                         help=f"estimators of sigma, of {', '.join(METHOD_NAMES)} (default: all)")
+    command.add_argument("--n-bootstrap", type=int, default=50,
+                         help="power-law bootstrap samples (default 50; 0: none)")
+    command.add_argument("--include", action="append", help="regular expression on tensor names to keep (repeatable)")
+    command.add_argument("--exclude", action="append", help="regular expression on tensor names to drop (repeatable)")
+    command.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
 
 
 def _add_plan(sub) -> None:
@@ -75,12 +81,7 @@ def _add_diff(sub) -> None:
     diff.add_argument("b", help="the changed model (weights file or folder) or a LoRA adapter")
     diff.add_argument("-o", "--output", help="write the full table here (.parquet, .csv, .md or .json)")
     diff.add_argument("--report", help="write a self-contained HTML page of the table here")
-    diff.add_argument("--methods", nargs="+", type=_method, default=list(METHOD_NAMES), metavar="METHOD",
-                      help=f"estimators of sigma, of {', '.join(METHOD_NAMES)} (default: all)")
-    diff.add_argument("--n-bootstrap", type=int, default=50, help="power-law bootstrap samples (default 50; 0: none)")
-    diff.add_argument("--include", action="append", help="regular expression on tensor names to keep (repeatable)")
-    diff.add_argument("--exclude", action="append", help="regular expression on tensor names to drop (repeatable)")
-    diff.add_argument("--quiet", action="store_true", help="no per-layer progress lines")
+    _add_shared(diff)
 
 
 def _parser() -> argparse.ArgumentParser:
