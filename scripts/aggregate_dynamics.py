@@ -6,8 +6,8 @@ if TYPE_CHECKING:
 from _adapter import start
 
 start(snakemake)
-from rmtweights import io
+from rmtweights import io, table_files
 from rmtweights.stages.aggregate_dynamics import aggregate_dynamics
 
 table = aggregate_dynamics(io.read_parquets(snakemake.input.dynamics))
-io.write_table(table, snakemake.output.parquet, csv=snakemake.output.csv, markdown=snakemake.output.markdown)
+table_files.write_table(table, snakemake.output.parquet, csv=snakemake.output.csv, markdown=snakemake.output.markdown)
