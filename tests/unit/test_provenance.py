@@ -144,7 +144,8 @@ def test_a_summary_check_edit_changes_only_the_summary(tmp_path):
 
 def test_a_markdown_view_edit_changes_only_the_rules_that_write_tables(tmp_path):
     changed = _changed_fingerprints(tmp_path, "table_files.py", "    columns = list(frame.columns)")
-    assert changed == {"aggregate_table", "aggregate_spike_counts", "compute_bbp_table", "summarise_wigner_outliers"}
+    assert changed == {"aggregate_table", "aggregate_spike_counts", "aggregate_dynamics", "compute_bbp_table",
+                       "summarise_wigner_outliers"}
 
 
 def test_the_data_readers_are_code_of_the_rules_that_load_data_only(tmp_path):
