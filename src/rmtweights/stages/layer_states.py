@@ -100,12 +100,11 @@ def analyze_layer_states(
     vectors: dict[str, np.ndarray] = {}
 
     def keep(state: str, layer: str, right_vectors: np.ndarray) -> None:
-        if state in direction_states:
-            vectors[state] = right_vectors[:, :k_max]  # descending singular values: the top ones first
+        vectors[state] = right_vectors[:, :k_max]  # descending singular values: the top ones first
 
     spectra, _ = spectra_tables({state: [layer] for state, layer in states.items()}, reshape=reshape,
                                 min_dim=min_dim, device=device, log=log,
-                                on_vectors=keep if direction_states else None)
+                                on_vectors=keep if direction_states else None, vector_states=direction_states)
     fits, _, _ = fit_tables(spectra, methods, alpha=alpha, a=a, beta=beta, curve=False)
     tails = pd.DataFrame()
     if heavy_tail is not None and tail_states:

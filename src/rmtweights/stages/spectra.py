@@ -18,7 +18,7 @@ References
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -133,6 +133,7 @@ def spectra_tables(
     log: Callable[[str], None] | None = None,
     totals: Mapping[str, int] | None = None,
     on_vectors: Callable[[str, str, np.ndarray], None] | None = None,
+    vector_states: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Singular values of every layer of every state, and optionally the Porter–Thomas tests.
 
@@ -161,6 +162,9 @@ def spectra_tables(
         Called as ``on_vectors(state, layer, right_vectors)`` with the ``m x m`` right singular vectors
         (columns, descending singular values) of each analysable 2-d layer, from the same
         decomposition (a stack of ``slices`` has none): for overlaps of singular subspaces.
+    vector_states : collection of str, optional
+        The states whose vectors ``on_vectors`` gets (default: every state); the other states are
+        decomposed without vectors, which costs less.
 
     Returns
     -------
@@ -175,10 +179,11 @@ def spectra_tables(
     frames, tests = [], []
     if porter_thomas_window is not None:
         from rmtweights.rmt.porter_thomas import porter_thomas  # scipy.stats: 0.6 s of start-up, only when needed
-    # a stack of slices has no vectors: ValueError with the Porter-Thomas test, none for on_vectors
-    vectors = True if porter_thomas_window is not None else "matrices" if on_vectors is not None else False
     for state, layers in states.items():
         total = None if totals is None else totals.get(state)
+        handed = on_vectors is not None and (vector_states is None or state in vector_states)
+        # a stack of slices has no vectors: ValueError with the Porter-Thomas test, none for on_vectors
+        vectors = True if porter_thomas_window is not None else "matrices" if handed else False
         for layer, result in iter_spectra(layers, min_dim=min_dim, vectors=vectors, device=device, state=state,
                                           total=total, log=log):
             if result is None:
@@ -186,7 +191,7 @@ def spectra_tables(
                 continue
             frames.append(_rows(state, layer, reshape, result.sv if result.status == "ok" else None, result.status,
                                 result.reason))
-            if on_vectors is not None and result.right_vectors is not None and result.status == "ok":
+            if handed and result.right_vectors is not None and result.status == "ok":
                 on_vectors(state, layer.name, result.right_vectors)
             if porter_thomas_window is not None and result.status == "ok":
                 test = porter_thomas(result.right_vectors, window=int(porter_thomas_window))

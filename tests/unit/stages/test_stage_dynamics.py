@@ -137,3 +137,24 @@ def test_spectra_tables_hand_over_the_vectors_of_its_own_decomposition():
     reference = layer_spectrum(dense.matrix, vectors=True)
     np.testing.assert_allclose(np.abs(vectors[:, 0]), np.abs(reference.right_vectors[:, 0]), atol=1e-10)
     assert set(spectra[spectra.status == "ok"].layer) == {"fc", "conv"}
+
+
+def test_spectra_tables_decomposes_with_vectors_only_the_states_that_hand_them_over(monkeypatch):
+    import rmtweights.stages.spectra as spectra_module
+    from rmtweights.layers import layer_matrix
+    from rmtweights.stages.spectra import spectra_tables
+
+    asked = []
+    real = spectra_module.layer_spectrum
+
+    def spy(matrix, **kwargs):
+        asked.append(kwargs["vectors"])
+        return real(matrix, **kwargs)
+
+    monkeypatch.setattr(spectra_module, "layer_spectrum", spy)
+    g = torch.Generator().manual_seed(2)
+    layers = {state: [layer_matrix("fc", "linear", torch.randn(50, 30, generator=g))] for state in ("a", "b", "c")}
+    seen = []
+    spectra, _ = spectra_tables(layers, on_vectors=lambda state, layer, v: seen.append(state), vector_states=["a", "c"])
+    assert seen == ["a", "c"] and asked == [True, False, True]
+    assert (spectra.status == "ok").all() and set(spectra.state) == {"a", "b", "c"}
